@@ -1,1 +1,25 @@
-"""minigrad"""
+"""minigrad: a small, readable reverse-mode autodiff on NumPy, with TensorFlow's ``sequence_loss``.
+
+>>> import minigrad as mg
+>>> x = mg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+array([2., 4., 6.])
+"""
+
+from . import ops
+from .functional import (log_softmax, logsumexp, softmax, softmax_cross_entropy_with_logits,
+                         sparse_softmax_cross_entropy_with_logits)
+from .gradcheck import GradcheckError, gradcheck
+from .losses import sequence_loss, sequence_loss_composed
+from .ops import concatenate, divide_no_nan, stack, where
+from .tensor import PRIMITIVES, Primitive, Tensor, is_grad_enabled, no_grad
+from . import fused  # noqa: F401  (registers the fused primitives)
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "Primitive", "PRIMITIVES", "no_grad", "is_grad_enabled", "logsumexp", "softmax",
+           "log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
+           "sequence_loss", "sequence_loss_composed", "gradcheck", "GradcheckError", "where", "concatenate",
+           "stack", "divide_no_nan", "ops"]

@@ -1,0 +1,188 @@
+"""``sequence_loss``: TensorFlow Addons' weighted cross-entropy over a batch of sequences.
+
+The computation has three steps, exactly as in ``tfa.seq2seq.sequence_loss`` 0.23:
+
+1. per-token cross-entropy ``ce`` of the flattened ``[B*T, V]`` logits;
+2. ``ce * w`` with the flattened weights (also when no flag is set);
+3. a reduction chosen by the four flags, every division a divide-no-NaN.
+
+=====================  ==========  ==================================
+at ab st sb            shape       value
+=====================  ==========  ==================================
+1  1  0  0 (default)   ``[]``      ``sum(ce*w) / sum(w)``
+0  0  1  1             ``[]``      ``sum(ce*w) / count_nonzero(w)``
+1  0  0  0             ``[B]``     ``sum_t(ce*w) / sum_t(w)``
+0  1  0  0             ``[T]``     ``sum_b(ce*w) / sum_b(w)``
+0  0  1  0             ``[B]``     ``sum_t(ce*w) / nnz_t(w)``
+0  0  0  1             ``[T]``     ``sum_b(ce*w) / nnz_b(w)``
+0  0  0  0             ``[B, T]``  ``ce*w``
+=====================  ==========  ==================================
+
+(at, ab, st, sb = average_across_timesteps, average_across_batch,
+sum_over_timesteps, sum_over_batch.) ``count_nonzero`` is an integer count:
+no gradient flows through it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .functional import (class_ids, float_tensor, log_softmax, softmax_cross_entropy_with_logits,
+                         sparse_softmax_cross_entropy_with_logits)
+from .ops import divide_no_nan, take_along_axis
+from .tensor import Tensor, as_tensor
+
+__all__ = ["sequence_loss", "sequence_loss_composed"]
+
+# The flag pairs TensorFlow Addons rejects, in the order it checks them.
+_CONTRADICTIONS = (
+    ("average_across_timesteps", "sum_over_timesteps", "one averages over time, the other sums over time"),
+    ("average_across_batch", "sum_over_batch", "one averages over the batch, the other sums over it"),
+    ("average_across_batch", "sum_over_timesteps",
+     "the order of averaging over the batch and summing over time is ambiguous"),
+    ("sum_over_batch", "average_across_timesteps",
+     "the order of summing over the batch and averaging over time is ambiguous"),
+)
+
+
+def sequence_loss(logits, targets, weights, average_across_timesteps=True, average_across_batch=True,
+                  sum_over_timesteps=False, sum_over_batch=False, softmax_loss_function=None) -> Tensor:
+    """Weighted cross-entropy loss for a batch of sequences, as ``tfa.seq2seq.sequence_loss``.
+
+    Uses the fused cross-entropy primitive, whose backward is the closed form
+    ``(softmax - onehot) * w / sum(w)`` for the default flags.
+    :func:`sequence_loss_composed` computes the same from primitives only.
+
+    Parameters
+    ----------
+    logits : Tensor or array_like, float, [batch, time, vocab]
+        Unnormalised log-probabilities of every token.
+    targets : array_like, [batch, time] of int, or [batch, time, vocab] of float
+        Class ids in ``[0, vocab)``, or dense target distributions (one-hot rows).
+    weights : Tensor or array_like, [batch, time]
+        Per-token weights, typically a 0/1 padding mask. A float array or Tensor
+        must have the dtype of ``logits``; a list, or an integer or boolean array,
+        is cast to it. Gradients flow to ``weights`` when it requires them.
+    average_across_timesteps, average_across_batch : bool
+        Divide the weighted sum over that axis by the sum of the weights.
+    sum_over_timesteps, sum_over_batch : bool
+        Divide the weighted sum over that axis by the number of non-zero weights.
+    softmax_loss_function : callable, optional
+        ``f(labels=..., logits=...)`` taking the flattened targets (``[N]`` or
+        ``[N, V]``) and logits ``[N, V]`` with ``N = batch * time``, returning ``[N]``.
+
+    Returns
+    -------
+    Tensor
+        Shape ``[]``, ``[batch]``, ``[time]`` or ``[batch, time]`` depending on the
+        flags (see the table in :mod:`minigrad.losses`), dtype of ``logits``.
+        A zero denominator gives 0 (divide-no-NaN).
+
+    Raises
+    ------
+    ValueError
+        For wrong ranks or shapes, class ids outside ``[0, vocab)``, and the four
+        contradictory flag pairs.
+    TypeError
+        For non-float logits, float rank-2 targets, a weights dtype that differs
+        from the logits', or a ``softmax_loss_function`` that is not callable.
+    """
+    return _sequence_loss(logits, targets, weights, average_across_timesteps, average_across_batch,
+                          sum_over_timesteps, sum_over_batch, softmax_loss_function, fused=True)
+
+
+def sequence_loss_composed(logits, targets, weights, average_across_timesteps=True, average_across_batch=True,
+                           sum_over_timesteps=False, sum_over_batch=False, softmax_loss_function=None) -> Tensor:
+    """:func:`sequence_loss` built from primitives only: autodiff derives its gradient.
+
+    The per-token cross-entropy is ``-take_along_axis(log_softmax(logits), targets)``
+    instead of the fused primitive. Same parameters, results and errors.
+    """
+    return _sequence_loss(logits, targets, weights, average_across_timesteps, average_across_batch,
+                          sum_over_timesteps, sum_over_batch, softmax_loss_function, fused=False)
+
+
+def _sequence_loss(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused):
+    logits, targets, weights = _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_function)
+    batch, time, vocab = logits.shape
+    flat_logits = logits.reshape(-1, vocab)
+    flat_targets = targets.reshape(-1) if targets.ndim == 2 else targets.reshape(-1, vocab)
+
+    if softmax_loss_function is not None:
+        ce = _call_loss_function(softmax_loss_function, flat_targets, flat_logits, batch * time)
+    elif targets.ndim == 3:
+        ce = softmax_cross_entropy_with_logits(flat_targets, flat_logits)
+    elif fused:
+        ce = sparse_softmax_cross_entropy_with_logits(flat_targets.data, flat_logits)
+    else:
+        picked = take_along_axis(log_softmax(flat_logits, axis=-1), flat_targets.data[:, None], axis=-1)
+        ce = -picked.reshape(-1)
+
+    ce = ce * weights.reshape(-1)
+    if at and ab:
+        return divide_no_nan(ce.sum(), weights.sum())
+    if st and sb:
+        return divide_no_nan(ce.sum(), _count_nonzero(weights, None))
+    ce = ce.reshape(batch, time)
+    if at or ab:
+        axis = 0 if ab else 1
+        return divide_no_nan(ce.sum(axis=axis), weights.sum(axis=axis))
+    if st or sb:
+        axis = 0 if sb else 1
+        return divide_no_nan(ce.sum(axis=axis), _count_nonzero(weights, axis))
+    return ce
+
+
+def _count_nonzero(weights: Tensor, axis) -> np.ndarray:
+    """The number of non-zero weights, as a constant of the weights' dtype (no gradient)."""
+    return np.asarray(np.count_nonzero(weights.data, axis=axis), dtype=weights.dtype)
+
+
+def _call_loss_function(fn, labels, logits, n) -> Tensor:
+    ce = as_tensor(fn(labels=labels, logits=logits))
+    if ce.shape != (n,):
+        raise ValueError(f"softmax_loss_function must return one loss per token, shape ({n},), "
+                         f"got shape {ce.shape}")
+    if ce.dtype != logits.dtype:
+        raise TypeError(f"softmax_loss_function returned dtype {ce.dtype}, expected {logits.dtype}")
+    return ce
+
+
+def _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_function):
+    """Validate and convert, with TensorFlow Addons' checks first, in its order."""
+    logits = float_tensor("logits", logits)
+    targets_array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    weights_rank = np.ndim(weights.data if isinstance(weights, Tensor) else weights)
+    if logits.ndim != 3:
+        raise ValueError(f"logits must be a [batch, time, vocab] tensor (rank 3), got shape {logits.shape}")
+    if targets_array.ndim not in (2, 3):
+        raise ValueError(f"targets must be [batch, time] class ids (rank 2) or [batch, time, vocab] "
+                         f"distributions (rank 3), got shape {targets_array.shape}")
+    if weights_rank != 2:
+        raise ValueError(f"weights must be a [batch, time] tensor (rank 2), got rank {weights_rank}")
+    flags = {"average_across_timesteps": at, "average_across_batch": ab,
+             "sum_over_timesteps": st, "sum_over_batch": sb}
+    for first, second, why in _CONTRADICTIONS:
+        if flags[first] and flags[second]:
+            raise ValueError(f"{first} and {second} cannot both be True: {why}")
+    if softmax_loss_function is not None and not callable(softmax_loss_function):
+        raise TypeError(f"softmax_loss_function must be callable or None, "
+                        f"got {type(softmax_loss_function).__name__}")
+
+    batch, time, vocab = logits.shape
+    if targets_array.ndim == 2:
+        if softmax_loss_function is None:
+            targets = Tensor(class_ids("targets", targets_array, (batch, time), vocab))
+        else:  # a custom loss decides what its labels mean; only the shape is ours to check
+            if targets_array.shape != (batch, time):
+                raise ValueError(f"targets has shape {targets_array.shape}, expected {(batch, time)}")
+            targets = as_tensor(targets)
+    else:
+        targets = float_tensor("targets", targets, dtype=logits.dtype)
+        if targets.shape != logits.shape:
+            raise ValueError(f"rank-3 targets must have the shape of logits {logits.shape}, got {targets.shape}")
+    weights = float_tensor("weights", weights, dtype=logits.dtype)
+    if weights.shape != (batch, time):
+        raise ValueError(f"weights has shape {weights.shape}, expected {(batch, time)} "
+                         f"(the batch and time of logits {logits.shape})")
+    return logits, targets, weights
