@@ -57,8 +57,8 @@ class SoftmaxCrossEntropy(Primitive):
     """Per-row cross-entropy of ``logits [N, V]`` against dense ``labels [N, V]`` (probabilities).
 
     Forward: ``ce[n] = sum_v labels[n, v] * (log(sum_v exp(s[n, v])) - s[n, v])``.
-    Backward: ``(softmax - labels) * g`` for the logits and ``-log_softmax * g``
-    for the labels, as TensorFlow's ``softmax_cross_entropy_with_logits``.
+    Backward: ``(softmax - labels) * g`` for the logits (``softmax * sum(labels) - labels``
+    when the rows of ``labels`` do not sum to 1) and ``-log_softmax * g`` for the labels.
     """
 
     saves = True
@@ -82,7 +82,8 @@ class SoftmaxCrossEntropy(Primitive):
         if logits.size == 0:
             return np.zeros_like(labels), np.zeros_like(logits)
         with np.errstate(all="ignore"):
-            grad_logits = (probs - labels) * g[:, None]
+            # softmax * sum(labels) - labels: exactly softmax - labels when each row sums to 1
+            grad_logits = (probs * labels.sum(axis=1, keepdims=True) - labels) * g[:, None]
             # -log_softmax(logits) = log_sum - shifted
             grad_labels = (log_sum - (logits - logits.max(axis=1, keepdims=True))) * g[:, None]
         return grad_labels, grad_logits
