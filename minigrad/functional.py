@@ -71,8 +71,8 @@ def _shifted(x: Tensor, axis: int) -> Tensor:
     """``x - max(x)`` along ``axis``; the max is a constant (the result does not depend on it)."""
     if x.shape[axis] == 0:
         return x
-    m = np.max(x.data, axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    # an infinite maximum makes the row NaN, as in TensorFlow's kernels
+    return x - np.max(x.data, axis=axis, keepdims=True)
 
 
 def logsumexp(x, axis=-1, keepdims=False) -> Tensor:

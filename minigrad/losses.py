@@ -104,6 +104,11 @@ def sequence_loss_composed(logits, targets, weights, average_across_timesteps=Tr
 
 def _sequence_loss(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused):
     logits, targets, weights = _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_function)
+    with np.errstate(all="ignore"):  # inf/NaN logits propagate silently, as in TensorFlow
+        return _reduce(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused)
+
+
+def _reduce(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused):
     batch, time, vocab = logits.shape
     flat_logits = logits.reshape(-1, vocab)
     flat_targets = targets.reshape(-1) if targets.ndim == 2 else targets.reshape(-1, vocab)
