@@ -312,7 +312,7 @@ def getitem(x, index):
 
 
 def take_along_axis(x, indices, axis):
-    """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see :func:`numpy.take_along_axis`)."""
+    """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see ``numpy.take_along_axis``)."""
     x = as_tensor(x)
     indices = _integer_array("indices", indices)
     if indices.ndim != x.ndim:

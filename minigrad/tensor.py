@@ -252,11 +252,11 @@ class Tensor:
         return apply(_ops().Tanh, self)
 
     def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (all axes by default), as :func:`numpy.sum`."""
+        """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
         return apply(_ops().Sum, self, axis=_ops().normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (all axes by default), as :func:`numpy.mean`."""
+        """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
         axis = _ops().normalize_axis(axis, self.ndim)
         count = self.data.size if axis is None else int(np.prod([self.shape[a] for a in axis]))
         return self.sum(axis=axis, keepdims=keepdims) / np.asarray(count, dtype=self._float_dtype())
@@ -276,7 +276,7 @@ class Tensor:
         return apply(_ops().Transpose, self, axes=tuple(axes) if axes else None)
 
     def take_along_axis(self, indices, axis):
-        """Pick entries along ``axis`` by integer ``indices``, as :func:`numpy.take_along_axis`."""
+        """Pick entries along ``axis`` by integer ``indices``, as ``numpy.take_along_axis``."""
         return _ops().take_along_axis(self, indices, axis)
 
     def _float_dtype(self):
