@@ -198,94 +198,89 @@ class Tensor:
 
     # -- operators (the primitives live in minigrad.ops) -------------------
     def __add__(self, other):
-        return apply(_ops().Add, self, other)
+        return apply(ops.Add, self, other)
 
     def __radd__(self, other):
-        return apply(_ops().Add, other, self)
+        return apply(ops.Add, other, self)
 
     def __sub__(self, other):
-        return apply(_ops().Sub, self, other)
+        return apply(ops.Sub, self, other)
 
     def __rsub__(self, other):
-        return apply(_ops().Sub, other, self)
+        return apply(ops.Sub, other, self)
 
     def __mul__(self, other):
-        return apply(_ops().Mul, self, other)
+        return apply(ops.Mul, self, other)
 
     def __rmul__(self, other):
-        return apply(_ops().Mul, other, self)
+        return apply(ops.Mul, other, self)
 
     def __truediv__(self, other):
-        return apply(_ops().Div, self, other)
+        return apply(ops.Div, self, other)
 
     def __rtruediv__(self, other):
-        return apply(_ops().Div, other, self)
+        return apply(ops.Div, other, self)
 
     def __matmul__(self, other):
-        return apply(_ops().MatMul, self, other)
+        return apply(ops.MatMul, self, other)
 
     def __rmatmul__(self, other):
-        return apply(_ops().MatMul, other, self)
+        return apply(ops.MatMul, other, self)
 
     def __neg__(self):
-        return apply(_ops().Neg, self)
+        return apply(ops.Neg, self)
 
     def __pow__(self, exponent):
-        return _ops().power(self, exponent)
+        return ops.power(self, exponent)
 
     def __rpow__(self, base):
-        return _ops().power(base, self)
+        return ops.power(base, self)
 
     def __getitem__(self, index):
-        return _ops().getitem(self, index)
+        return ops.getitem(self, index)
 
     def exp(self):
         """Elementwise :math:`e^x`."""
-        return apply(_ops().Exp, self)
+        return apply(ops.Exp, self)
 
     def log(self):
         """Elementwise natural logarithm."""
-        return apply(_ops().Log, self)
+        return apply(ops.Log, self)
 
     def tanh(self):
         """Elementwise hyperbolic tangent."""
-        return apply(_ops().Tanh, self)
+        return apply(ops.Tanh, self)
 
     def sum(self, axis=None, keepdims=False):
         """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
-        return apply(_ops().Sum, self, axis=_ops().normalize_axis(axis, self.ndim), keepdims=keepdims)
+        return apply(ops.Sum, self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
-        axis = _ops().normalize_axis(axis, self.ndim)
+        axis = ops.normalize_axis(axis, self.ndim)
         count = self.data.size if axis is None else int(np.prod([self.shape[a] for a in axis]))
         return self.sum(axis=axis, keepdims=keepdims) / np.asarray(count, dtype=self._float_dtype())
 
     def max(self, axis=None, keepdims=False):
         """Maximum over ``axis``; ties share the gradient equally."""
-        return apply(_ops().Max, self, axis=_ops().normalize_axis(axis, self.ndim), keepdims=keepdims)
+        return apply(ops.Max, self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def reshape(self, *shape):
         """The same elements in a new shape (``-1`` allowed once)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return apply(_ops().Reshape, self, shape=tuple(int(s) for s in shape))
+        return apply(ops.Reshape, self, shape=tuple(int(s) for s in shape))
 
     def transpose(self, *axes):
         """Permute the axes (reverse them when none are given)."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return apply(_ops().Transpose, self, axes=tuple(axes) if axes else None)
+        return apply(ops.Transpose, self, axes=tuple(axes) if axes else None)
 
     def take_along_axis(self, indices, axis):
         """Pick entries along ``axis`` by integer ``indices``, as ``numpy.take_along_axis``."""
-        return _ops().take_along_axis(self, indices, axis)
+        return ops.take_along_axis(self, indices, axis)
 
     def _float_dtype(self):
         return self.dtype if self.dtype.kind == "f" else np.dtype(np.float64)
-
-
-def _ops():
-    from . import ops  # imported lazily: ops needs Tensor
-    return ops
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
@@ -300,14 +295,15 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
 def apply(primitive: type[Primitive], *args, **params) -> Tensor:
     """Run ``primitive`` on ``args`` (Tensors, arrays or numbers) and record the node if needed."""
     like = next((a for a in args if isinstance(a, Tensor)), None)
-    parents = [as_tensor(a, like) for a in args]
+    parents = [a if isinstance(a, Tensor) else as_tensor(a, like) for a in args]
     try:
-        result = primitive.forward(*(p.data for p in parents), **params)
+        result = primitive.forward(*[p.data for p in parents], **params)
     except (ValueError, TypeError) as exc:
         shapes = ", ".join(str(p.shape) for p in parents)
         raise type(exc)(f"{primitive.name}: {exc} (input shapes {shapes})") from None
     ans, saved = result if primitive.saves else (result, {})
-    out = Tensor(np.asarray(ans))
+    out = Tensor.__new__(Tensor)  # skips __init__'s checks: a primitive's result is a valid array
+    out.data, out.grad, out.requires_grad, out._node = np.asarray(ans), None, False, None
     if _grad_enabled and any(p.requires_grad for p in parents):
         out.requires_grad = True
         out._node = (primitive, parents, params, saved)
@@ -347,3 +343,6 @@ def toposort(root: Tensor) -> list[Tensor]:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     return order
+
+
+from . import ops  # noqa: E402  (at the end: ops builds on Tensor and Primitive above)
