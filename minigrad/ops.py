@@ -191,7 +191,9 @@ def normalize_axis(axis, ndim):
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
             raise ValueError(f"axis {axis!r} is out of range for a tensor with {ndim} dimension(s)")
     normalized = tuple(sorted(int(a) % ndim for a in axes))
     if len(set(normalized)) != len(normalized):

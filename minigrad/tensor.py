@@ -100,7 +100,10 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, Tensor):
             data = data.data
-        array = np.asarray(data)
+        try:
+            array = np.asarray(data)
+        except ValueError as exc:  # ragged nested lists
+            raise ValueError(f"Tensor data is not a rectangular array: {exc}") from None
         if array.dtype.kind not in "biuf":
             raise TypeError(f"Tensor data must be numeric (bool, integer or float), got dtype {array.dtype}")
         if requires_grad and array.dtype.kind != "f":
