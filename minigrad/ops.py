@@ -1,6 +1,6 @@
 """The primitives: each one's forward and its vector-Jacobian product, side by side.
 
-Every class here registers itself in :data:`minigrad.PRIMITIVES`. Arrays are
+Every class here registers itself in :data:`~minigrad.tensor.PRIMITIVES`. Arrays are
 positional arguments; metadata such as ``axis`` are keyword arguments. A
 ``vjp`` may return a gradient in the broadcast shape of the output: the engine
 (:func:`minigrad.tensor.unbroadcast`) sums it back to the input's shape.
