@@ -1,0 +1,98 @@
+# Build, test and run the book. Every target calls the tools in .venv/bin directly (nothing to activate).
+#   make book        set up .venv, build the HTML into _build/html
+#   make test        set up .venv, build with warnings as errors, run pytest (tests/ + nbval on book/)
+# See `make help` for the rest.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Written after a successful install; newer than both inputs means the set-up can be skipped.
+STAMP  := $(VENV)/.stamp
+HTML   := _build/html
+# -W: warnings are errors; -n: nitpicky (every cross-reference must resolve); --keep-going: list them all;
+# --all: fresh environment, so a warning from an unchanged page is reported again (a few seconds: the
+# notebooks are not executed by the build).
+JB_FLAGS := -W -n --keep-going --all
+NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: help setup book test lab serve notebooks bench clean html
+
+# Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
+# after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
+# `const THEBE_JS_URL = ...` is such a script, and its second copy is a SyntaxError in the console of
+# every page. After each build, drop exact repeats of an inline script (the first copy stays).
+define DEDUPE_INLINE_SCRIPTS
+import pathlib, re
+for page in pathlib.Path("$(HTML)").rglob("*.html"):
+    html = page.read_text(encoding="utf-8")
+    seen = set()
+    def once(m):
+        if m.group(0) in seen:
+            return ""
+        seen.add(m.group(0))
+        return m.group(0)
+    new = re.sub(r"[ \t]*<script>.*?</script>\n?", once, html, flags=re.S)
+    if new != html:
+        page.write_text(new, encoding="utf-8")
+endef
+export DEDUPE_INLINE_SCRIPTS
+
+help:
+	@echo "make book       create .venv if needed, build the book into $(HTML)"
+	@echo "make test       build with warnings as errors, then pytest tests/ and every notebook (nbval)"
+	@echo "make lab        JupyterLab on 127.0.0.1 with book/ as its root"
+	@echo "make serve      serve $(HTML) on http://127.0.0.1:8000"
+	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
+	@echo "make bench      run benchmarks/sequence_loss.py"
+	@echo "make clean      remove _build"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(STAMP)
+
+# The HTML, built with warnings as errors (both `make book` and `make test` build it this way).
+html: $(STAMP)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	$(BIN)/python -c "$$DEDUPE_INLINE_SCRIPTS"
+
+book: html
+	@echo
+	@echo "Open file://$(CURDIR)/$(HTML)/index.html"
+
+# pytest exits 5 when it collected nothing; we always have tests, so that is an error, said out loud.
+test: html
+	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=book
+
+serve:
+	@test -f $(HTML)/index.html || { echo "No $(HTML)/index.html: run 'make book' first." >&2; exit 1; }
+	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(HTML)
+
+# One nbconvert run per notebook, exactly the command in the team notes, so a failure names its notebook.
+notebooks: $(STAMP)
+	@test -n "$(strip $(NOTEBOOKS))" || { echo "No notebooks in book/." >&2; exit 1; }
+	for nb in $(NOTEBOOKS); do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False "$$nb"; \
+	done
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sequence_loss.py
+
+clean:
+	rm -rf _build
