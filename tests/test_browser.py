@@ -1,0 +1,158 @@
+"""The built book in a real browser: Debian's chromium, driven by Playwright, offline.
+
+Needs `_build/html` (run `make book` first; `make test` does) and a `chromium` on PATH. Without them the
+tests are skipped with the reason, unless MINIGRAD_REQUIRE_BROWSER=1 (set by .ci/run): then they fail.
+Playwright's own browser downloads are never used.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+from conftest import HTML, toc_entries
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_SCHEMES = {"data", "blob", "about"}
+# Math as Sphinx writes it (class "math" on the span/div holding \( \) or \[ \]).
+HAS_MATH = "document.querySelector('.math') !== null"
+# MathJax 3 replaces the TeX inside each such element by an <mjx-container>.
+MATH_TYPESET = ("() => document.querySelectorAll('.math').length === "
+                "document.querySelectorAll('.math mjx-container').length")
+# Visible text minus code, which may legitimately show a backslash or dollars.
+PROSE_TEXT = """() => {
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll('pre, code, script, style, mjx-container, .MathJax').forEach(e => e.remove());
+    return body.textContent;
+}"""
+IMAGES_NOT_LOADED = """async () => {
+    const imgs = Array.from(document.images);
+    imgs.forEach(img => { img.loading = 'eager'; });
+    await Promise.all(imgs.map(img => img.complete ? null
+        : new Promise(resolve => { img.addEventListener('load', resolve); img.addEventListener('error', resolve); })));
+    return imgs.filter(img => img.naturalWidth === 0).map(img => img.getAttribute('src'));
+}"""
+
+
+def unavailable(reason):
+    if os.environ.get("MINIGRAD_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (MINIGRAD_REQUIRE_BROWSER=1, so this is an error)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """Serve _build/html on 127.0.0.1 at a free port; yields the base URL."""
+    if not (HTML / "index.html").exists():
+        unavailable(f"{HTML}/index.html not found: build the book first (make book)")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        unavailable("no `chromium` on PATH (Debian: apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page that records console errors and every request, and blocks anything not on 127.0.0.1."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        self.page = self.context.new_page()
+        self.errors, self.requests, self.outside = [], [], []
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.context.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        self.requests.append(url)
+        parts = urlsplit(url)
+        if parts.scheme in LOCAL_SCHEMES or parts.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def goto(self, url):
+        response = self.page.goto(url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return response
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser):
+    v = Visit(browser)
+    yield v
+    v.close()
+
+
+def page_url(server, entry):
+    return f"{server}/{entry}.html"
+
+
+@pytest.mark.parametrize("entry", toc_entries())
+def test_page_renders_offline(visit, server, entry):
+    response = visit.goto(page_url(server, entry))
+    assert response is not None and response.status == 200, f"{entry}.html: HTTP {response and response.status}"
+
+    assert visit.outside == [], f"requests leaving 127.0.0.1 from {entry} (blocked)"
+    if visit.page.evaluate(HAS_MATH):
+        try:
+            visit.page.wait_for_function(MATH_TYPESET, timeout=20_000)
+        except PlaywrightTimeout:
+            pytest.fail(f"MathJax did not typeset the math on {entry} within 20 s", pytrace=False)
+    prose = visit.page.evaluate(PROSE_TEXT)
+    for raw in ("\\(", "\\[", "$$"):
+        assert raw not in prose, f"untypeset math {raw!r} left in the text of {entry}"
+
+    assert visit.page.evaluate(IMAGES_NOT_LOADED) == [], "images that did not load"
+    assert visit.errors == [], f"console errors on {entry}"
+    assert visit.outside == [], f"requests leaving 127.0.0.1 from {entry} (blocked)"
+    assert visit.requests, "no request was recorded at all"
+
+
+def test_next_link_leads_from_first_to_second_page(visit, server):
+    first, second = toc_entries()[:2]
+    visit.goto(page_url(server, first))
+    visit.page.locator("a.right-next").first.click()
+    visit.page.wait_for_load_state("load")
+    assert urlsplit(visit.page.url).path == f"/{second}.html"
+    visit.page.locator("a.left-prev").first.click()
+    visit.page.wait_for_load_state("load")
+    assert urlsplit(visit.page.url).path in (f"/{first}.html", "/index.html")
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_search_finds_softmax(visit, server):
+    visit.goto(f"{server}/search.html?q=softmax")
+    results = visit.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=20_000)
+    assert results.count() >= 1
+    assert visit.errors == [] and visit.outside == []
