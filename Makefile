@@ -26,7 +26,8 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 # Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
 # after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
 # `const THEBE_JS_URL = ...` is such a script, and its second copy is a SyntaxError in the console of
-# every page. After each build, drop exact repeats of an inline script (the first copy stays).
+# every page. After each build (also a failed one: the pages are still written), drop exact repeats of an
+# inline script; the first copy stays.
 define DEDUPE_INLINE_SCRIPTS
 import pathlib, re
 for page in pathlib.Path("$(HTML)").rglob("*.html"):
@@ -63,8 +64,9 @@ setup: $(STAMP)
 
 # The HTML, built with warnings as errors (both `make book` and `make test` build it this way).
 html: $(STAMP)
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
-	$(BIN)/python -c "$$DEDUPE_INLINE_SCRIPTS"
+	status=0; $(BIN)/jupyter-book build . $(JB_FLAGS) || status=$$?; \
+	$(BIN)/python -c "$$DEDUPE_INLINE_SCRIPTS"; \
+	exit $$status
 
 book: html
 	@echo
