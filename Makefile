@@ -78,8 +78,10 @@ test: html
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
+# Jupyter refuses to start as root without --allow-root (containers and CI machines run as root).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=book
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=book \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 serve:
 	@test -f $(HTML)/index.html || { echo "No $(HTML)/index.html: run 'make book' first." >&2; exit 1; }
