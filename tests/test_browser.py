@@ -26,7 +26,7 @@ HAS_MATH = "document.querySelector('.math') !== null"
 # MathJax 3 replaces the TeX inside each such element by an <mjx-container>.
 MATH_TYPESET = ("() => document.querySelectorAll('.math').length === "
                 "document.querySelectorAll('.math mjx-container').length")
-# Visible text minus code, which may legitimately show a backslash or dollars.
+# The text of the page minus code (which may legitimately show a backslash or dollars) and typeset math.
 PROSE_TEXT = """() => {
     const body = document.body.cloneNode(true);
     body.querySelectorAll('pre, code, script, style, mjx-container, .MathJax').forEach(e => e.remove());
