@@ -1,0 +1,373 @@
+"""Layers for small sequence models, built from minigrad's Tensor operations only.
+
+:class:`Module` collects parameters; :class:`Embedding`, :class:`Linear`,
+:class:`RNNCell` and :class:`GRUCell` are the layers; :func:`unroll` runs a cell
+over time; :func:`sequence_mask` builds the 0/1 weights that ``sequence_loss``
+needs for padded batches. No layer has a hand-written backward pass: autodiff
+derives every gradient from the primitives in :mod:`minigrad.ops`.
+
+Every layer draws its initial weights from an explicit ``numpy.random.Generator``
+(``rng=np.random.default_rng(seed)``), so a model is reproducible bit for bit.
+The initialisations are PyTorch's defaults.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops import stack, where
+from .tensor import Tensor
+
+__all__ = ["Module", "Embedding", "Linear", "RNNCell", "GRUCell", "sigmoid", "unroll", "sequence_mask"]
+
+
+# -- argument checks ----------------------------------------------------------
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, such as np.random.default_rng(0), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
+def _check_size(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, got {dtype}")
+    return dtype
+
+
+def _as_input(name, x, dtype, last_dim, layer):
+    """``x`` as a Tensor of ``dtype`` whose last dimension is ``last_dim``, or a clear error."""
+    if isinstance(x, Tensor):
+        if x.dtype != dtype:
+            raise TypeError(f"{layer}: {name} has dtype {x.dtype} but the layer's parameters are {dtype}")
+    else:
+        x = Tensor(np.asarray(x, dtype=dtype))
+    if x.ndim == 0 or x.shape[-1] != last_dim:
+        raise ValueError(f"{layer}: {name} must have last dimension {last_dim}, got shape {x.shape}")
+    return x
+
+
+def _uniform(rng, bound, shape, dtype):
+    """A fresh parameter, uniform on ``[-bound, bound)``."""
+    return Tensor(rng.uniform(-bound, bound, size=shape).astype(dtype), requires_grad=True)
+
+
+# -- modules --------------------------------------------------------------------
+
+class Module:
+    """Base class of the layers and of models built from them.
+
+    Every attribute that is a Tensor with ``requires_grad=True`` is a parameter;
+    every attribute that is a Module (or a list or tuple of Modules) is a child,
+    whose parameters are named ``child.name``. Subclasses define ``forward``;
+    calling the module calls it.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - interface
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def named_parameters(self, prefix: str = ""):
+        """Yield ``(name, tensor)`` for every parameter, in attribute order, each tensor once."""
+        seen = set()
+        for name, p in self._walk(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _walk(self, prefix):
+        for name, value in vars(self).items():
+            if isinstance(value, Tensor) and value.requires_grad:
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value._walk(f"{prefix}{name}.")
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield from item._walk(f"{prefix}{name}.{i}.")
+
+    def parameters(self) -> list:
+        """Every parameter (see :meth:`named_parameters`), as a list."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (set them to None, as PyTorch does by default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        children = [f"  ({name}): {value!r}".replace("\n", "\n  ")
+                    for name, value in vars(self).items() if isinstance(value, Module)]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+
+class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight`` is the vector of token id ``i``.
+
+    Parameters
+    ----------
+    num_embeddings : int
+        Vocabulary size ``V``.
+    embedding_dim : int
+        Vector size ``D``.
+    rng : numpy.random.Generator
+        Source of the initial weights, drawn from ``N(0, 1)``.
+    dtype : float dtype
+        dtype of the weights (float64 by default).
+
+    Attributes
+    ----------
+    weight : Tensor, [V, D]
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, *, rng, dtype=np.float64):
+        self.num_embeddings = _check_size("num_embeddings", num_embeddings)
+        self.embedding_dim = _check_size("embedding_dim", embedding_dim)
+        rng, dtype = _check_rng(rng), _check_dtype(dtype)
+        self.weight = Tensor(rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype),
+                             requires_grad=True)
+
+    def forward(self, ids) -> Tensor:
+        """Vectors of ``ids``: integer array ``[...]`` in ``[0, V)`` -> Tensor ``[..., D]``.
+
+        The gradient of a row is the sum of the gradients of every position that looked it up.
+        """
+        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"Embedding: ids must be integers, got dtype {ids.dtype}")
+        bad = (ids < 0) | (ids >= self.num_embeddings)
+        if bad.any():
+            raise ValueError(f"Embedding: id {ids[bad].flat[0]} is outside [0, {self.num_embeddings}) "
+                             f"(num_embeddings={self.num_embeddings})")
+        return self.weight[ids]
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Linear(Module):
+    """An affine map ``y = x @ weight.T + bias``, as PyTorch's ``nn.Linear``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes ``I`` and ``O``.
+    bias : bool
+        Whether to add a bias.
+    rng : numpy.random.Generator
+        Source of the initial weights, uniform on ``[-1/sqrt(I), 1/sqrt(I))``.
+    dtype : float dtype
+        dtype of the parameters (float64 by default).
+
+    Attributes
+    ----------
+    weight : Tensor, [O, I]
+    bias : Tensor, [O], or None
+    """
+
+    def __init__(self, in_features, out_features, bias=True, *, rng, dtype=np.float64):
+        self.in_features = _check_size("in_features", in_features)
+        self.out_features = _check_size("out_features", out_features)
+        rng, dtype = _check_rng(rng), _check_dtype(dtype)
+        bound = 1 / np.sqrt(self.in_features)
+        self.weight = _uniform(rng, bound, (self.out_features, self.in_features), dtype)
+        self.bias = _uniform(rng, bound, (self.out_features,), dtype) if bias else None
+
+    def forward(self, x) -> Tensor:
+        """``x : [..., I]`` -> ``[..., O]``."""
+        x = _as_input("x", x, self.weight.dtype, self.in_features, "Linear")
+        y = x @ self.weight.T
+        return y if self.bias is None else y + self.bias
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def sigmoid(x) -> Tensor:
+    """The logistic function ``1 / (1 + exp(-x))``, written as ``(1 + tanh(x / 2)) / 2``.
+
+    The two are equal in exact arithmetic. The tanh form never overflows; its
+    absolute error is at most about one unit in the last place of 1 (the relative
+    error grows in the far negative tail, where the value is below ~1e-8).
+    """
+    return 0.5 * ((0.5 * x).tanh() + 1.0)
+
+
+class RNNCell(Module):
+    """One step of an Elman network: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``.
+
+    The two affine maps are :class:`Linear` layers, ``ih`` (input to hidden) and
+    ``hh`` (hidden to hidden), each initialised as a Linear layer is.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        Sizes ``I`` and ``H``.
+    rng : numpy.random.Generator
+        Source of the initial weights.
+    dtype : float dtype
+        dtype of the parameters (float64 by default).
+    """
+
+    def __init__(self, input_size, hidden_size, *, rng, dtype=np.float64):
+        self.input_size = _check_size("input_size", input_size)
+        self.hidden_size = _check_size("hidden_size", hidden_size)
+        rng, dtype = _check_rng(rng), _check_dtype(dtype)
+        self.ih = Linear(self.input_size, self.hidden_size, rng=rng, dtype=dtype)
+        self.hh = Linear(self.hidden_size, self.hidden_size, rng=rng, dtype=dtype)
+
+    def _inputs(self, x, h, dtype):
+        name = type(self).__name__
+        x = _as_input("x", x, dtype, self.input_size, name)
+        h = _as_input("h", h, dtype, self.hidden_size, name)
+        if x.shape[:-1] != h.shape[:-1]:
+            raise ValueError(f"{name}: x {x.shape} and h {h.shape} must agree in all but the last dimension")
+        return x, h
+
+    def forward(self, x, h) -> Tensor:
+        """``x : [batch, I]``, ``h : [batch, H]`` -> the next state ``[batch, H]``."""
+        x, h = self._inputs(x, h, self.ih.weight.dtype)
+        return (self.ih(x) + self.hh(h)).tanh()
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}"
+
+    def __repr__(self):  # the cell, not its six (or two) Linear layers
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class GRUCell(RNNCell):
+    """One step of a gated recurrent unit (Cho et al., 2014), with PyTorch's equations.
+
+    .. math::
+
+        r &= \\sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \\\\
+        z &= \\sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \\\\
+        n &= \\tanh(W_{in} x + b_{in} + r \\odot (W_{hn} h + b_{hn})) \\\\
+        h' &= (1 - z) \\odot n + z \\odot h
+
+    The reset gate ``r`` decides how much of the old state the candidate ``n``
+    sees; the update gate ``z`` decides how much of the old state is kept.
+    Each of the six affine maps is a :class:`Linear` layer (``xr`` is
+    ``W_ir x + b_ir``, ``hn`` is ``W_hn h + b_hn``, ...), initialised as a Linear
+    layer is. PyTorch stores the same weights stacked, as ``weight_ih [3H, I]``;
+    separate layers read like the equations and need no slicing.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        Sizes ``I`` and ``H``.
+    rng : numpy.random.Generator
+        Source of the initial weights.
+    dtype : float dtype
+        dtype of the parameters (float64 by default).
+    """
+
+    def __init__(self, input_size, hidden_size, *, rng, dtype=np.float64):
+        self.input_size = _check_size("input_size", input_size)
+        self.hidden_size = _check_size("hidden_size", hidden_size)
+        rng, dtype = _check_rng(rng), _check_dtype(dtype)
+        I, H = self.input_size, self.hidden_size
+        self.xr, self.xz, self.xn = (Linear(I, H, rng=rng, dtype=dtype) for _ in range(3))
+        self.hr, self.hz, self.hn = (Linear(H, H, rng=rng, dtype=dtype) for _ in range(3))
+
+    def forward(self, x, h) -> Tensor:
+        """``x : [batch, I]``, ``h : [batch, H]`` -> the next state ``[batch, H]``."""
+        x, h = self._inputs(x, h, self.xr.weight.dtype)
+        r = sigmoid(self.xr(x) + self.hr(h))
+        z = sigmoid(self.xz(x) + self.hz(h))
+        n = (self.xn(x) + r * self.hn(h)).tanh()
+        return n + z * (h - n)                               # = (1 - z) * n + z * h
+
+
+def unroll(cell, inputs, h0, mask=None):
+    """Run ``cell`` over time: ``h_t = cell(inputs[:, t], h_{t-1})``.
+
+    Parameters
+    ----------
+    cell : RNNCell or GRUCell
+        Any module called as ``cell(x, h)``.
+    inputs : Tensor, [batch, time, I]
+    h0 : Tensor or array, [batch, H]
+        The initial state.
+    mask : array of bool, [batch, time], optional
+        Where ``mask[b, t]`` is False (padding, see :func:`sequence_mask`) the
+        state is carried over unchanged, so the final state of a sequence is its
+        state after its last real token.
+
+    Returns
+    -------
+    outputs : Tensor, [batch, time, H]
+        The state after every step (the carried-over state at padded steps).
+    h : Tensor, [batch, H]
+        The final state.
+    """
+    if not isinstance(inputs, Tensor) or inputs.ndim != 3:
+        raise ValueError(f"unroll: inputs must be a [batch, time, features] Tensor, "
+                         f"got {getattr(inputs, 'shape', type(inputs).__name__)}")
+    batch, time = inputs.shape[:2]
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_ or mask.shape != (batch, time):
+            raise ValueError(f"unroll: mask must be a boolean array of shape {(batch, time)}, "
+                             f"got {mask.dtype} {mask.shape}")
+    h, outputs = h0, []
+    for t in range(time):
+        new = cell(inputs[:, t], h)
+        h = new if mask is None else where(mask[:, t, None], new, h)
+        outputs.append(h)
+    return stack(outputs, axis=1), h
+
+
+def sequence_mask(lengths, maxlen=None, dtype=np.bool_) -> np.ndarray:
+    """``mask[..., j] = j < lengths[...]``, as ``tf.sequence_mask``.
+
+    Parameters
+    ----------
+    lengths : array_like of int, any shape ``S``
+        Sequence lengths, each at least 0.
+    maxlen : int, optional
+        Size of the last axis; ``max(lengths)`` (0 when ``lengths`` is empty) by
+        default. Lengths above ``maxlen`` give rows of all True, as in TensorFlow.
+    dtype : dtype
+        dtype of the result: bool (TensorFlow's default), or a float type to use
+        the mask directly as ``sequence_loss`` weights.
+
+    Returns
+    -------
+    numpy.ndarray, ``S + (maxlen,)``
+
+    Examples
+    --------
+    >>> sequence_mask([1, 3, 2], 5).astype(int)
+    array([[1, 0, 0, 0, 0],
+           [1, 1, 1, 0, 0],
+           [1, 1, 0, 0, 0]])
+    """
+    lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    if lengths.size == 0 and lengths.dtype.kind == "f":  # np.asarray([]) is float64
+        lengths = lengths.astype(np.intp)
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(f"sequence_mask: lengths must be integers, got dtype {lengths.dtype}")
+    if (lengths < 0).any():
+        raise ValueError(f"sequence_mask: lengths must be >= 0, got {lengths[lengths < 0].flat[0]}")
+    if maxlen is None:
+        maxlen = int(lengths.max()) if lengths.size else 0
+    elif isinstance(maxlen, bool) or not isinstance(maxlen, (int, np.integer)) or maxlen < 0:
+        raise ValueError(f"sequence_mask: maxlen must be a non-negative integer, got {maxlen!r}")
+    return (np.arange(maxlen) < lengths[..., None]).astype(dtype)

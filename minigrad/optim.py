@@ -1,0 +1,191 @@
+"""Optimizers that update parameters from their ``.grad``: SGD with momentum, Adam, and clipping.
+
+An optimizer works on the NumPy arrays directly (``p.data``, ``p.grad``): an
+update is not part of any graph, and needs no ``no_grad()``. Updates happen in
+place and keep each parameter's dtype. A parameter whose ``grad`` is None (no
+gradient reached it) is left alone, as in PyTorch.
+
+>>> import numpy as np, minigrad as mg, minigrad.optim as optim
+>>> w = mg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1)
+>>> (w * w).sum().backward()       # grad = 2 w
+>>> opt.step(); opt.zero_grad()
+>>> w.data
+array([ 0.8, -1.6])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
+
+
+def _check_params(params, who) -> list:
+    params = list(params)
+    if not params:
+        raise ValueError(f"{who}: params is empty; pass model.parameters()")
+    seen = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor) or not p.requires_grad:
+            raise TypeError(f"{who}: params[{i}] must be a Tensor with requires_grad=True, "
+                            f"got {type(p).__name__}")
+        if id(p) in seen:
+            raise ValueError(f"{who}: params[{i}] appears twice in params")
+        seen.add(id(p))
+    return params
+
+
+def _check_number(who, name, value, low, high=None, low_ok=True):
+    """``value`` as a float in ``[low, high)`` (or ``(low, high)`` when ``low_ok`` is False)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not (value >= low if low_ok else value > low) or (high is not None and not value < high):
+        interval = f"{'[' if low_ok else '('}{low}, {'inf' if high is None else high})"
+        raise ValueError(f"{who}: {name} must be in {interval}, got {value}")
+    return value
+
+
+class Optimizer:
+    """Holds the parameters; subclasses define :meth:`step`.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+        The tensors to update, each with ``requires_grad=True``, e.g. ``model.parameters()``.
+    lr : float
+        Learning rate, > 0.
+    """
+
+    def __init__(self, params, lr):
+        who = type(self).__name__
+        self.params = _check_params(params, who)
+        self.lr = _check_number(who, "lr", lr, 0.0, low_ok=False)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (set them to None)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:  # pragma: no cover - interface
+        """Update every parameter from its gradient."""
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (heavy-ball) momentum, as PyTorch's ``optim.SGD``.
+
+    .. math::
+
+        b_t = \\mu\\, b_{t-1} + g_t \\quad (b_1 = g_1), \\qquad \\theta_t = \\theta_{t-1} - \\eta\\, b_t
+
+    With ``momentum=0`` this is plain ``theta -= lr * grad``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+    lr : float
+        Learning rate ``eta``.
+    momentum : float
+        ``mu`` in ``[0, 1)``.
+    """
+
+    def __init__(self, params, lr, momentum=0.0):
+        super().__init__(params, lr)
+        self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0)
+        self.buffers = [None] * len(self.params)  # b_t per parameter, created at its first step
+
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            update = p.grad
+            if self.momentum:
+                if self.buffers[i] is None:
+                    self.buffers[i] = np.array(p.grad, dtype=p.dtype)
+                else:
+                    self.buffers[i] *= self.momentum
+                    self.buffers[i] += p.grad
+                update = self.buffers[i]
+            p.data -= self.lr * update
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015, Algorithm 1), as PyTorch's ``optim.Adam`` without weight decay.
+
+    For each parameter, at step ``t = 1, 2, ...``:
+
+    .. math::
+
+        m_t &= \\beta_1 m_{t-1} + (1 - \\beta_1)\\, g_t \\\\
+        v_t &= \\beta_2 v_{t-1} + (1 - \\beta_2)\\, g_t^2 \\\\
+        \\hat m_t &= m_t / (1 - \\beta_1^t), \\qquad \\hat v_t = v_t / (1 - \\beta_2^t) \\\\
+        \\theta_t &= \\theta_{t-1} - \\eta\\, \\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)
+
+    with ``m_0 = v_0 = 0``. ``t`` counts calls of :meth:`step`.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+    lr : float
+        Step size ``eta``.
+    betas : (float, float)
+        Decay rates ``beta_1, beta_2`` of the moment estimates, each in ``[0, 1)``.
+    eps : float
+        Added to the denominator, >= 0.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = tuple(_check_number("Adam", f"betas[{i}]", b, 0.0, 1.0) for i, b in enumerate(betas))
+        self.eps = _check_number("Adam", "eps", eps, 0.0)
+        self.t = 0
+        self.m = [np.zeros_like(p.data) for p in self.params]
+        self.v = [np.zeros_like(p.data) for p in self.params]
+
+    def step(self) -> None:
+        self.t += 1
+        beta1, beta2 = self.betas
+        correction1, correction2 = 1 - beta1 ** self.t, 1 - beta2 ** self.t
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            g = p.grad
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            p.data -= self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+
+
+def clip_grad_norm(params, max_norm) -> float:
+    """Scale all gradients together so that their global norm is at most ``max_norm``.
+
+    The global norm is ``sqrt(sum over parameters of sum(grad ** 2))``. When it
+    exceeds ``max_norm``, every gradient is multiplied by ``max_norm / norm``
+    (in place), so the direction of the full gradient is kept -- TensorFlow's
+    ``tf.clip_by_global_norm``. Parameters without a gradient are skipped.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+    max_norm : float
+        The largest allowed norm, > 0.
+
+    Returns
+    -------
+    float
+        The global norm before clipping (useful to log).
+    """
+    max_norm = _check_number("clip_grad_norm", "max_norm", max_norm, 0.0, low_ok=False)
+    grads = [p.grad for p in _check_params(params, "clip_grad_norm") if p.grad is not None]
+    norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)))
+    if norm > max_norm:
+        for g in grads:
+            g *= max_norm / norm
+    return norm
