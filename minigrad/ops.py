@@ -233,7 +233,11 @@ class GetItem(Primitive):
     @staticmethod
     def vjp(g, ans, x, index):
         out = np.zeros_like(x)
-        np.add.at(out, index, g)
+        parts = index if isinstance(index, tuple) else (index,)
+        if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
+            out[index] = g  # a basic index hits each element at most once
+        else:
+            np.add.at(out, index, g)  # integer arrays may repeat an element: add, don't overwrite
         return (out,)
 
 

@@ -38,7 +38,7 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-#: Registry of every primitive: name -> Primitive subclass (filled in as subclasses are defined).
+#: Registry of every primitive, name -> Primitive subclass (filled in as subclasses are defined).
 PRIMITIVES: dict[str, type[Primitive]] = {}
 
 
