@@ -16,10 +16,11 @@ from .losses import sequence_loss, sequence_loss_composed
 from .ops import concatenate, divide_no_nan, stack, where
 from .tensor import PRIMITIVES, Primitive, Tensor, is_grad_enabled, no_grad
 from . import fused  # noqa: F401  (registers the fused primitives)
+from . import nn, optim
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Primitive", "PRIMITIVES", "no_grad", "is_grad_enabled", "logsumexp", "softmax",
            "log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
            "sequence_loss", "sequence_loss_composed", "gradcheck", "GradcheckError", "where", "concatenate",
-           "stack", "divide_no_nan", "ops"]
+           "stack", "divide_no_nan", "ops", "nn", "optim"]
