@@ -17,7 +17,7 @@ def gradcheck(f, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0) -> bool:
     """Compare the gradients autodiff gives with central differences, on every entry.
 
     A non-scalar output is first projected to a scalar ``sum(f(*tensors) * u)``
-    with a fixed random ``u``, so one backward pass gives the gradient of every
+    with a fixed random ``u`` (a scalar output is used as it is), so one backward pass gives the gradient of every
     input entry. Each entry ``x_i`` is then nudged by ``+-eps``:
     ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` must match the analytic
     gradient within ``atol + rtol * |numeric|``. Use float64 inputs: in float32
@@ -51,7 +51,8 @@ def gradcheck(f, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0) -> bool:
         if not t.data.flags.c_contiguous or not t.data.flags.writeable:
             t.data = np.array(t.data)  # we nudge entries in place below
     out = as_tensor(f(*tensors))
-    u = np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
+    # a scalar output is checked as it is, so an error message quotes the numbers x.grad holds
+    u = np.ones((), out.dtype) if out.ndim == 0 else np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
 
     def projected() -> float:
         with no_grad():
