@@ -132,7 +132,8 @@ class Embedding(Module):
 
     Attributes
     ----------
-    weight : Tensor, [V, D]
+    weight
+        Tensor of shape ``[V, D]``.
     """
 
     def __init__(self, num_embeddings, embedding_dim, *, rng, dtype=np.float64):
@@ -176,8 +177,10 @@ class Linear(Module):
 
     Attributes
     ----------
-    weight : Tensor, [O, I]
-    bias : Tensor, [O], or None
+    weight
+        Tensor of shape ``[O, I]``.
+    bias
+        Tensor of shape ``[O]``, or None.
     """
 
     def __init__(self, in_features, out_features, bias=True, *, rng, dtype=np.float64):
