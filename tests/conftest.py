@@ -1,8 +1,7 @@
-"""Shared fixtures for the book's tests: where things are and what the table of contents lists."""
+"""Shared helpers for the book's tests: where things are and what the table of contents lists."""
 
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +33,3 @@ def toc_source(entry: str) -> Path | None:
         if path.exists():
             return path
     return None
-
-
-@pytest.fixture(scope="session")
-def toc() -> list[str]:
-    return toc_entries()
