@@ -300,6 +300,17 @@ def bench_per_op(torch, rounds):
     return out
 
 
+def bench_fixed_cost(impls, rounds, shape=(8, 64, 1)):
+    """Median seconds of the loss at vocabulary size 1: the cost of a call, whatever the arithmetic."""
+    logits, targets, weights = make_inputs(shape, np.float32)
+    times = {name: [] for name in impls}
+    for _ in range(rounds):
+        for name, f in impls.items():
+            times[name].append(timed(f, logits, targets, weights))
+    return {"shape": list(shape), "dtype": "float32", "rounds": rounds,
+            "median_us": {name: float(np.median(t) * 1e6) for name, t in times.items()}}
+
+
 def time_breakdown(shape, dtype, rounds):
     """Where the time of the fused forward + backward goes: each step timed alone, whole arrays.
 
@@ -468,6 +479,11 @@ def main(argv=None):
     if per_op["ratio"] is not None:
         print(f"  ratio minigrad / torch: {per_op['ratio']:.2f}x")
 
+    fixed = bench_fixed_cost(impls, rounds=50 if args.quick else 200)
+    print(f"\nthe cost of a call: forward + backward at {fixed['shape']} float32 (vocabulary 1), median:")
+    for name, us in fixed["median_us"].items():
+        print(f"  {name:<18} {us:7.0f} us")
+
     largest = max(shapes, key=lambda s: np.prod(s))
     breakdown = time_breakdown(largest, np.float32, rounds=3 if args.quick else 5)
     print(f"\nwhere the time goes, {list(largest)} float32, each step alone on the whole array (median ms):")
@@ -484,7 +500,8 @@ def main(argv=None):
     info["cpu_busy_at_end"] = cpu_busy()
     results = {"machine": info, "quick": args.quick, "torch_available": torch is not None,
                "timing": "interleaved rounds, rotating order, gc off while timing; median and min",
-               "sequence_loss": entries, "per_op": per_op, "breakdown": breakdown, "targets": targets}
+               "sequence_loss": entries, "per_op": per_op, "fixed_cost": fixed, "breakdown": breakdown,
+               "targets": targets}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
     print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
