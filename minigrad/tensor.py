@@ -175,7 +175,7 @@ class Tensor:
                              "or it was computed under no_grad())")
 
         grads = {id(self): grad}
-        handed_out = set()  # arrays already stored as some leaf's .grad
+        owners = set()  # ids of the arrays whose memory some leaf's .grad uses
         for node in reversed(toposort(self)):
             g = grads.pop(id(node), None)
             if g is None:  # no gradient reached this node
@@ -184,11 +184,15 @@ class Tensor:
                 if node.grad is not None:
                     node.grad = node.grad + g
                 else:
-                    # vjps may return views or the very array they received (Add gives g to
-                    # both inputs): a leaf gets its own writable array, never a shared one
-                    shared = id(g) in handed_out or g.base is not None or not g.flags.writeable
+                    # vjps may return the very array they received (Add gives g to both inputs) or a
+                    # view of it (Reshape): a leaf gets memory no other leaf's .grad uses, so that an
+                    # in-place update of one gradient never changes another. A view of all of an
+                    # array's memory (a reshape) is kept as it is: copying a [B, T, V] gradient can
+                    # cost as much as the whole loss. A view of part of a larger array is copied.
+                    owner = _memory_owner(g)
+                    shared = id(owner) in owners or owner.nbytes != g.nbytes or not g.flags.writeable
                     node.grad = g.copy() if shared else g
-                handed_out.add(id(node.grad))
+                owners.add(id(_memory_owner(node.grad)))
                 continue
             primitive, parents, params, saved = node._node
             inputs = [p.data if isinstance(p, Tensor) else p for p in parents]
@@ -322,6 +326,13 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     grad = grad.sum(axis=tuple(range(extra))) if extra > 0 else grad
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     return grad.sum(axis=stretched, keepdims=True) if stretched else grad
+
+
+def _memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory: ``array`` itself, or the base of a view."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 def toposort(root: Tensor) -> list[Tensor]:

@@ -137,3 +137,25 @@ def test_clear_errors_for_bad_shapes_and_indices():
         mg.where(np.array([1, 0, 1]), x, x)
     with pytest.raises(ValueError, match="Reshape"):
         x.reshape(4, 2)
+
+
+def test_a_reshaped_gradient_is_not_shared_with_another_leaf():
+    a = mg.Tensor(np.ones((2, 3)), requires_grad=True)
+    b = mg.Tensor(np.ones(6), requires_grad=True)
+    (a.reshape(6) + b).sum().backward()  # Add hands one array to both; Reshape makes a view of it
+    a.grad *= 5
+    assert b.grad.tolist() == [1.0] * 6 and a.grad.shape == (2, 3)
+
+
+def test_sequence_loss_backward_allocates_no_second_logits_sized_array():
+    import tracemalloc
+
+    logits = np.random.default_rng(0).standard_normal((4, 8, 4096)).astype(np.float32)
+    z = mg.Tensor(logits, requires_grad=True)
+    tracemalloc.start()
+    try:
+        mg.sequence_loss(z, np.zeros((4, 8), int), np.ones((4, 8), np.float32)).backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * logits.nbytes  # the softmax buffer becomes the gradient in place
