@@ -230,9 +230,12 @@ class RNNCell(Module):
     def __init__(self, input_size, hidden_size, *, rng, dtype=np.float64):
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
-        rng, dtype = _check_rng(rng), _check_dtype(dtype)
-        self.ih = Linear(self.input_size, self.hidden_size, rng=rng, dtype=dtype)
-        self.hh = Linear(self.hidden_size, self.hidden_size, rng=rng, dtype=dtype)
+        self._build(self.input_size, self.hidden_size, _check_rng(rng), _check_dtype(dtype))
+
+    def _build(self, I, H, rng, dtype):
+        """Create the cell's layers (a subclass with other gates overrides this)."""
+        self.ih = Linear(I, H, rng=rng, dtype=dtype)
+        self.hh = Linear(H, H, rng=rng, dtype=dtype)
 
     def _inputs(self, x, h, dtype):
         name = type(self).__name__
@@ -281,11 +284,7 @@ class GRUCell(RNNCell):
         dtype of the parameters (float64 by default).
     """
 
-    def __init__(self, input_size, hidden_size, *, rng, dtype=np.float64):
-        self.input_size = _check_size("input_size", input_size)
-        self.hidden_size = _check_size("hidden_size", hidden_size)
-        rng, dtype = _check_rng(rng), _check_dtype(dtype)
-        I, H = self.input_size, self.hidden_size
+    def _build(self, I, H, rng, dtype):
         self.xr, self.xz, self.xn = (Linear(I, H, rng=rng, dtype=dtype) for _ in range(3))
         self.hr, self.hz, self.hn = (Linear(H, H, rng=rng, dtype=dtype) for _ in range(3))
 
