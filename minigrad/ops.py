@@ -296,7 +296,7 @@ def power(base, exponent):
             base = as_tensor(base, exponent)
             return (exponent * base.log()).exp()
         exponent = exponent.data
-    base = as_tensor(base, exponent if isinstance(exponent, Tensor) else None)
+    base = as_tensor(base)
     if isinstance(exponent, (int, float, np.number)):
         exponent = np.asarray(exponent, dtype=base.dtype if base.dtype.kind == "f" else None)
     return apply(Pow, base, exponent=np.asarray(exponent))

@@ -195,9 +195,9 @@ class Tensor:
                 owners.add(id(_memory_owner(node.grad)))
                 continue
             primitive, parents, params, saved = node._node
-            inputs = [p.data if isinstance(p, Tensor) else p for p in parents]
+            inputs = [p.data for p in parents]  # apply made every parent a Tensor
             for parent, pg in zip(parents, primitive.vjp(g, node.data, *inputs, **params, **saved)):
-                if pg is None or not (isinstance(parent, Tensor) and parent.requires_grad):
+                if pg is None or not parent.requires_grad:
                     continue
                 pg = unbroadcast(pg, parent.shape).astype(parent.dtype, copy=False)
                 key = id(parent)
