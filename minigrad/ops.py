@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Primitive, Tensor, apply, as_tensor
+from .tensor import Primitive, Tensor, accumulate, apply, as_array, as_tensor
 
 __all__ = ["Add", "Sub", "Mul", "Div", "DivNoNan", "Neg", "Pow", "MatMul", "Exp", "Log", "Tanh",
-           "Sum", "Max", "Reshape", "Transpose", "GetItem", "TakeAlongAxis", "Where", "Concatenate",
+           "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "TakeAlongAxis", "Where", "Concatenate",
            "power", "getitem", "take_along_axis", "where", "concatenate", "stack", "divide_no_nan",
-           "normalize_axis", "IndexOutOfRange"]
+           "normalize_axis", "one_axis", "normalize_permutation", "normalize_shape", "reduction_params",
+           "IndexOutOfRange"]
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -91,15 +92,23 @@ class Neg(Primitive):
 
 
 class Pow(Primitive):
-    """``x ** exponent`` for a constant exponent."""
+    """``x ** y`` elementwise, as ``numpy.power`` (a negative base with an integer exponent is real).
+
+    The two derivatives are ``y x^(y-1)`` and ``x^y log(x)``, with PyTorch's
+    conventions where a formula would give 0 * inf: ``d/dx`` is 0 where ``y == 0``
+    (``x^0`` is the constant 1, also at ``x == 0``), and ``d/dy`` is 0 where
+    ``x == 0`` and ``y >= 0``. A negative base has no real ``log``: ``d/dy`` is NaN there.
+    """
 
     @staticmethod
-    def forward(x, exponent):
-        return x ** exponent
+    def forward(x, y):
+        return np.power(x, y)
 
     @staticmethod
-    def vjp(g, ans, x, exponent):
-        return (g * exponent * x ** (exponent - 1),)
+    def vjp(g, ans, x, y):
+        gx = np.where(y == 0, 0, g * y * np.power(x, y - 1))
+        gy = np.where((x == 0) & (y >= 0), 0, g * ans * np.log(x))
+        return gx, gy
 
 
 class MatMul(Primitive):
@@ -107,6 +116,8 @@ class MatMul(Primitive):
 
     @staticmethod
     def forward(x, y):
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError("both operands of @ need at least one dimension (use * for a scalar)")
         return x @ y
 
     @staticmethod
@@ -162,17 +173,36 @@ def _expand(g, axis, keepdims):
 
 
 class Sum(Primitive):
+    """``numpy.sum`` over ``axis`` (None or a tuple of non-negative ints); float16 adds up in float32."""
+
     @staticmethod
     def forward(x, axis=None, keepdims=False):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return accumulate(np.sum, x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def vjp(g, ans, x, axis=None, keepdims=False):
         return (np.broadcast_to(_expand(g, axis, keepdims), x.shape),)
 
 
+class Mean(Primitive):
+    """``numpy.mean`` over ``axis``; a float16 input adds up in float32, so 70,000 ones have mean 1."""
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        return accumulate(np.mean, x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, ans, x, axis=None, keepdims=False):
+        count = x.size // max(ans.size, 1) if x.size else 0
+        return (np.broadcast_to(_expand(g, axis, keepdims) / np.asarray(count, x.dtype), x.shape),)
+
+
 class Max(Primitive):
-    """Maximum over ``axis``; tied maxima share the gradient equally."""
+    """Maximum over ``axis``; tied maxima share the gradient equally.
+
+    A NaN is the maximum (as in NumPy); the NaNs of a slice share its gradient,
+    as in PyTorch's ``max()`` (``amax`` gives NaN gradients there instead).
+    """
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
@@ -180,25 +210,73 @@ class Max(Primitive):
 
     @staticmethod
     def vjp(g, ans, x, axis=None, keepdims=False):
-        hit = x == _expand(ans, axis, keepdims)
+        best = _expand(ans, axis, keepdims)
+        hit = (x == best) | (np.isnan(x) & np.isnan(best))
         share = hit / hit.sum(axis=axis, keepdims=True)
         return (_expand(g, axis, keepdims) * share,)
 
 
-def normalize_axis(axis, ndim):
-    """``axis`` (None, an int or a tuple of ints, negatives allowed) as a sorted tuple, or None."""
+# -- argument normalisers: every axis, shape and permutation argument goes through one of these --
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def normalize_axis(axis, ndim, name="axis"):
+    """``axis`` (None, an int or a tuple/list of ints, negatives allowed) as a tuple of non-negative ints.
+
+    Returns None for None. The order is kept; a repeated axis, an axis outside
+    ``[-ndim, ndim)`` or a non-integer (bool and float included) is an error that names ``name``.
+    """
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(_is_int(a) for a in axes):
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {axis!r}")
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"axis {axis!r} is out of range for a tensor with {ndim} dimension(s)")
-    normalized = tuple(sorted(int(a) % ndim for a in axes))
+            raise ValueError(f"{name} {axis!r} is out of range for a tensor with {ndim} dimension(s)")
+    normalized = tuple(int(a) % ndim for a in axes)
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"axis {axis!r} repeats an axis")
+        raise ValueError(f"{name} {axis!r} repeats an axis")
     return normalized
+
+
+def one_axis(axis, ndim, name="axis") -> int:
+    """A single ``axis`` (an int, negatives allowed) as a non-negative int."""
+    if not _is_int(axis):
+        raise TypeError(f"{name} must be an int, got {axis!r}")
+    return normalize_axis(axis, ndim, name)[0]
+
+
+def normalize_permutation(axes, ndim, name="axes"):
+    """``axes`` of a transpose: empty (reverse all) or each of the ``ndim`` axes once, negatives allowed."""
+    if len(axes) == 0:
+        return None
+    axes = normalize_axis(tuple(axes), ndim, name)
+    if len(axes) != ndim:
+        raise ValueError(f"{name} must list each of the {ndim} axes once, got {len(axes)} axes")
+    return axes
+
+
+def normalize_shape(shape, size, name="shape"):
+    """``shape`` for a reshape of ``size`` elements: non-negative ints and at most one ``-1``."""
+    shape = tuple(shape)
+    if not all(_is_int(n) for n in shape):
+        raise TypeError(f"{name} must be ints, got {shape!r}")
+    if any(n < -1 for n in shape) or shape.count(-1) > 1:
+        raise ValueError(f"{name} {shape!r} may hold non-negative sizes and at most one -1")
+    known = int(np.prod([n for n in shape if n != -1]))
+    if -1 in shape and (known == 0 or size % known) or -1 not in shape and known != size:
+        raise ValueError(f"{name} {shape!r} does not fit {size} element(s)")
+    return tuple(int(n) for n in shape)
+
+
+def reduction_params(axis, keepdims, ndim) -> dict:
+    """The checked ``axis`` and ``keepdims`` of a reduction (``sum``, ``mean``, ``max``)."""
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
+    return {"axis": normalize_axis(axis, ndim), "keepdims": bool(keepdims)}
 
 
 # -- shape and indexing ---------------------------------------------------
@@ -283,33 +361,41 @@ class Concatenate(Primitive):
 # -- friendly front doors (validation lives here, not in the primitives) --
 
 def _integer_array(name, value):
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    array = as_array(name, value)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
     return array
 
 
+def _tensor(name, value, like=None):
+    """``value`` as a Tensor; a TypeError names the argument ``name``."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a Tensor, an array or a number, got {type(value).__name__}")
+    return as_tensor(value, like, name=name)
+
+
+def _like(*values):
+    return next((v for v in values if isinstance(v, Tensor)), None)
+
+
 def power(base, exponent):
-    """``base ** exponent``; a Tensor exponent that requires grad uses ``exp(exponent * log(base))``."""
-    if isinstance(exponent, Tensor):
-        if exponent.requires_grad:
-            base = as_tensor(base, exponent)
-            return (exponent * base.log()).exp()
-        exponent = exponent.data
-    base = as_tensor(base)
-    if isinstance(exponent, (int, float, np.number)):
-        exponent = np.asarray(exponent, dtype=base.dtype if base.dtype.kind == "f" else None)
-    return apply(Pow, base, exponent=np.asarray(exponent))
+    """``base ** exponent`` elementwise, differentiable in both (see :class:`Pow`)."""
+    like = _like(base, exponent)
+    base, exponent = _tensor("base", base, like), _tensor("exponent", exponent, like)
+    if base.dtype.kind in "biu" and exponent.dtype.kind in "biu" and np.any(exponent.data < 0):
+        raise ValueError("exponent: an integer base cannot be raised to a negative integer power; "
+                         "make the base floating point")
+    return apply(Pow, base, exponent)
 
 
 def getitem(x, index):
     """``x[index]``: ints, slices, ``None``, ``...`` and integer or boolean arrays."""
-    if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, list):
-        index = np.asarray(index)
+    x = _tensor("x", x)
+
+    def part(i):  # a Tensor or a list (of ints or bools) is an array index, as in NumPy
+        return as_array("index", i) if isinstance(i, (Tensor, list)) else i
+
+    index = tuple(part(i) for i in index) if isinstance(index, tuple) else part(index)
     try:
         x.data[index]
     except IndexError as exc:
@@ -319,11 +405,11 @@ def getitem(x, index):
 
 def take_along_axis(x, indices, axis):
     """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see ``numpy.take_along_axis``)."""
-    x = as_tensor(x)
+    x = _tensor("x", x)
     indices = _integer_array("indices", indices)
     if indices.ndim != x.ndim:
         raise ValueError(f"indices must have as many dimensions as x ({x.ndim}), got shape {indices.shape}")
-    (axis,) = normalize_axis(axis, x.ndim)
+    axis = one_axis(axis, x.ndim)
     n = x.shape[axis]
     if indices.size and (indices.min() < -n or indices.max() >= n):
         bad = indices[(indices < -n) | (indices >= n)].flat[0]
@@ -340,34 +426,52 @@ def take_along_axis(x, indices, axis):
 
 def where(condition, x, y):
     """Elementwise ``x`` where ``condition`` holds, else ``y``; differentiable in ``x`` and ``y``."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    condition = as_array("condition", condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"condition must be boolean, got dtype {condition.dtype}")
-    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
-    return apply(Where, as_tensor(x, like), as_tensor(y, like), condition=condition)
+    like = _like(x, y)
+    x, y = _tensor("x", x, like), _tensor("y", y, like)
+    try:
+        np.broadcast_shapes(condition.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"condition {condition.shape}, x {x.shape} and y {y.shape} do not broadcast") from None
+    return apply(Where, x, y, condition=condition)
+
+
+def _tensors(tensors, who):
+    if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{who}: tensors must be a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{who} needs at least one tensor")
+    like = _like(*tensors)
+    return [_tensor(f"tensors[{i}]", t, like) for i, t in enumerate(tensors)]
 
 
 def concatenate(tensors, axis=0):
-    """Join tensors along an existing ``axis``."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("concatenate needs at least one tensor")
+    """Join tensors along an existing ``axis``; they must agree in every other dimension."""
+    tensors = _tensors(tensors, "concatenate")
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError("concatenate: tensors must have at least one dimension (use stack for scalars)")
+    axis = one_axis(axis, tensors[0].ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != tensors[0].ndim or t.shape[:axis] + t.shape[axis + 1:] != \
+                tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
+            raise ValueError(f"concatenate: tensors[{i}] has shape {t.shape}, which does not fit "
+                             f"tensors[0] of shape {tensors[0].shape} off axis {axis}")
     return apply(Concatenate, *tensors, axis=axis)
 
 
 def stack(tensors, axis=0):
     """Join tensors of one shape along a new ``axis``."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack needs at least one tensor")
+    tensors = _tensors(tensors, "stack")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack needs tensors of one shape, got shapes {sorted(shapes)}")
-    (axis,) = normalize_axis(axis, tensors[0].ndim + 1)
+    axis = one_axis(axis, tensors[0].ndim + 1)
     return concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis=axis)
 
 
 def divide_no_nan(x, y):
     """``x / y`` with 0 (and zero gradient) where ``y`` is 0, as ``tf.math.divide_no_nan``."""
-    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
-    return apply(DivNoNan, as_tensor(x, like), as_tensor(y, like))
+    like = _like(x, y)
+    return apply(DivNoNan, _tensor("x", x, like), _tensor("y", y, like))

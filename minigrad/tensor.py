@@ -13,29 +13,58 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 
 __all__ = ["Tensor", "Primitive", "PRIMITIVES", "apply", "unbroadcast", "toposort",
-           "no_grad", "is_grad_enabled", "as_tensor"]
+           "no_grad", "is_grad_enabled", "as_tensor", "as_array", "accumulate"]
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether operations record the graph; one flag per thread, as in PyTorch."""
+
+    enabled = True  # a class attribute: every thread starts with recording on
+
+
+_grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad():
-    """Context manager (and decorator) inside which no graph is recorded."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    """Context manager (and decorator) inside which no graph is recorded (in this thread only)."""
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations currently record the graph for :meth:`Tensor.backward`."""
-    return _grad_enabled
+    """Whether operations in this thread currently record the graph for :meth:`Tensor.backward`."""
+    return _grad_mode.enabled
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def as_array(name: str, value) -> np.ndarray:
+    """``value`` (a Tensor, array, list or number) as a numeric NumPy array, or an error naming ``name``.
+
+    Numeric means bool, integer or floating point. A ragged nested list is a
+    ``ValueError``; strings, ``None`` entries, complex numbers and objects are a
+    ``TypeError``. A Tensor's or an array's memory is shared, not copied.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name} is not a rectangular array: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric (bool, integer or float), got dtype {array.dtype}")
+    return array
 
 
 #: Registry of every primitive, name -> Primitive subclass (filled in as subclasses are defined).
@@ -98,14 +127,9 @@ class Tensor:
     __array_priority__ = 100  # so that ndarray <op> Tensor defers to Tensor
 
     def __init__(self, data, requires_grad: bool = False):
-        if isinstance(data, Tensor):
-            data = data.data
-        try:
-            array = np.asarray(data)
-        except ValueError as exc:  # ragged nested lists
-            raise ValueError(f"Tensor data is not a rectangular array: {exc}") from None
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"Tensor data must be numeric (bool, integer or float), got dtype {array.dtype}")
+        array = as_array("Tensor data", data)
+        if not _is_bool(requires_grad):
+            raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"requires_grad=True needs floating-point data, got dtype {array.dtype}")
         self.data: np.ndarray = array
@@ -130,11 +154,78 @@ class Tensor:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
+    # -- NumPy's and Python's protocols -----------------------------------
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy 2's array protocol: ``np.asarray(t)`` shares ``t.data``, ``np.array(t)`` is a copy.
+
+        ``copy=None`` copies only for a new ``dtype``; ``copy=False`` raises a
+        ``ValueError`` when a copy cannot be avoided, as ``numpy.array`` does.
+        """
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        # Differentiable, as in PyTorch: each row is a Tensor t[i] in the graph.
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def _one_number(self, what):
+        if self.data.size != 1:
+            raise ValueError(f"{what} needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def __bool__(self):
+        return bool(self._one_number("bool()"))
+
+    def __float__(self):
+        return float(self._one_number("float()"))
+
+    def __int__(self):
+        value = self._one_number("int()")
+        if isinstance(value, float) and not np.isfinite(value):
+            raise ValueError(f"int() of a tensor holding {value}")
+        return int(value)
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only an integer tensor can be used as an index, got dtype {self.dtype}")
+        return int(self._one_number("__index__()"))
+
+    # Comparisons give bool tensors that take no part in the graph (they have no gradient).
+    __hash__ = object.__hash__  # by identity, as in PyTorch (== no longer gives a bool)
+
+    def _compare(self, other, ufunc, symbol):
+        try:
+            other = as_tensor(other, self)
+        except TypeError:  # not numbers: let Python decide (False for ==, an error for <)
+            return NotImplemented
+        try:
+            return Tensor(ufunc(self.data, other.data))
+        except ValueError:
+            raise ValueError(f"{symbol}: shapes {self.shape} and {other.shape} do not broadcast") from None
+
+    def __lt__(self, other):
+        return self._compare(other, np.less, "<")
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal, "<=")
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater, ">")
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal, ">=")
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal, "==")
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal, "!=")
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -167,13 +258,17 @@ class Tensor:
                     "pass backward(grad) with a gradient of that shape")
             grad = np.ones_like(self.data)
         else:
-            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)  # a copy
+            grad = np.array(as_array("grad", grad), dtype=self.dtype)  # a copy
             if grad.shape != self.shape:
                 raise ValueError(f"backward(grad): grad has shape {grad.shape}, expected {self.shape}")
         if not self.requires_grad:
             raise ValueError("backward() on a tensor that does not require grad (no input requires_grad=True, "
                              "or it was computed under no_grad())")
 
+        with np.errstate(all="ignore"):  # IEEE arithmetic, silently, as in PyTorch
+            self._backward(grad)
+
+    def _backward(self, grad) -> None:
         grads = {id(self): grad}
         owners = set()  # ids of the arrays whose memory some leaf's .grad uses
         for node in reversed(toposort(self)):
@@ -205,43 +300,43 @@ class Tensor:
 
     # -- operators (the primitives live in minigrad.ops) -------------------
     def __add__(self, other):
-        return apply(ops.Add, self, other)
+        return _binary(ops.Add, self, other)
 
     def __radd__(self, other):
-        return apply(ops.Add, other, self)
+        return _binary(ops.Add, other, self)
 
     def __sub__(self, other):
-        return apply(ops.Sub, self, other)
+        return _binary(ops.Sub, self, other)
 
     def __rsub__(self, other):
-        return apply(ops.Sub, other, self)
+        return _binary(ops.Sub, other, self)
 
     def __mul__(self, other):
-        return apply(ops.Mul, self, other)
+        return _binary(ops.Mul, self, other)
 
     def __rmul__(self, other):
-        return apply(ops.Mul, other, self)
+        return _binary(ops.Mul, other, self)
 
     def __truediv__(self, other):
-        return apply(ops.Div, self, other)
+        return _binary(ops.Div, self, other)
 
     def __rtruediv__(self, other):
-        return apply(ops.Div, other, self)
+        return _binary(ops.Div, other, self)
 
     def __matmul__(self, other):
-        return apply(ops.MatMul, self, other)
+        return _binary(ops.MatMul, self, other)
 
     def __rmatmul__(self, other):
-        return apply(ops.MatMul, other, self)
+        return _binary(ops.MatMul, other, self)
+
+    def __pow__(self, exponent):
+        return _binary(ops.Pow, self, exponent)
+
+    def __rpow__(self, base):
+        return _binary(ops.Pow, base, self)
 
     def __neg__(self):
         return apply(ops.Neg, self)
-
-    def __pow__(self, exponent):
-        return ops.power(self, exponent)
-
-    def __rpow__(self, base):
-        return ops.power(base, self)
 
     def __getitem__(self, index):
         return ops.getitem(self, index)
@@ -259,73 +354,106 @@ class Tensor:
         return apply(ops.Tanh, self)
 
     def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (all axes by default), as ``numpy.sum``."""
-        return apply(ops.Sum, self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        """Sum over ``axis`` (all axes by default), as ``numpy.sum``; float16 adds up in float32."""
+        return apply(ops.Sum, self, **ops.reduction_params(axis, keepdims, self.ndim))
 
     def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (all axes by default), as ``numpy.mean``."""
-        axis = ops.normalize_axis(axis, self.ndim)
-        count = self.data.size if axis is None else int(np.prod([self.shape[a] for a in axis]))
-        return self.sum(axis=axis, keepdims=keepdims) / np.asarray(count, dtype=self._float_dtype())
+        """Mean over ``axis`` (all axes by default), as ``numpy.mean``; float16 adds up in float32."""
+        return apply(ops.Mean, self, **ops.reduction_params(axis, keepdims, self.ndim))
 
     def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis``; ties share the gradient equally."""
-        return apply(ops.Max, self, axis=ops.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        """Maximum over ``axis``; ties (and NaNs, which win) share the gradient equally."""
+        params = ops.reduction_params(axis, keepdims, self.ndim)
+        reduced = range(self.ndim) if params["axis"] is None else params["axis"]
+        if any(self.shape[a] == 0 for a in reduced):
+            raise ValueError(f"max() of an empty tensor (shape {self.shape}) along axis {axis!r}: "
+                             "a maximum of no numbers does not exist")
+        return apply(ops.Max, self, **params)
 
     def reshape(self, *shape):
-        """The same elements in a new shape (``-1`` allowed once)."""
+        """The same elements in a new ``shape`` (``-1`` allowed once)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return apply(ops.Reshape, self, shape=tuple(int(s) for s in shape))
+        return apply(ops.Reshape, self, shape=ops.normalize_shape(shape, self.size))
 
     def transpose(self, *axes):
-        """Permute the axes (reverse them when none are given)."""
+        """Permute the axes as ``numpy.transpose`` (reverse them when none are given); negatives allowed."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return apply(ops.Transpose, self, axes=tuple(axes) if axes else None)
+        return apply(ops.Transpose, self, axes=ops.normalize_permutation(axes, self.ndim))
 
     def take_along_axis(self, indices, axis):
         """Pick entries along ``axis`` by integer ``indices``, as ``numpy.take_along_axis``."""
         return ops.take_along_axis(self, indices, axis)
 
-    def _float_dtype(self):
-        return self.dtype if self.dtype.kind == "f" else np.dtype(np.float64)
+
+def _binary(primitive: type[Primitive], x, y):
+    """An operator ``x <op> y``: NotImplemented (so Python raises its TypeError) for an operand that is not numbers."""
+    like = x if isinstance(x, Tensor) else y
+    try:
+        x, y = as_tensor(x, like), as_tensor(y, like)
+    except TypeError:
+        return NotImplemented
+    return apply(primitive, x, y)
 
 
-def as_tensor(x, like: Tensor | None = None) -> Tensor:
-    """``x`` as a Tensor; a Python number takes the float dtype of ``like`` (as NumPy does for scalars)."""
+def as_tensor(x, like: Tensor | None = None, name: str = "x") -> Tensor:
+    """``x`` as a Tensor; a Python number takes the float dtype of ``like`` (as NumPy does for scalars).
+
+    An error for ``x`` that is not numbers names it ``name``.
+    """
+    if like is not None and not isinstance(like, Tensor):
+        raise TypeError(f"like must be a Tensor or None, got {type(like).__name__}")
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, numbers.Number) and not isinstance(x, bool) and like is not None and like.dtype.kind == "f":
+    if isinstance(x, numbers.Real) and not _is_bool(x) and like is not None and like.dtype.kind == "f":
         return Tensor(np.asarray(x, dtype=like.dtype))
-    return Tensor(x)
+    return Tensor(as_array(name, x))
 
 
 def apply(primitive: type[Primitive], *args, **params) -> Tensor:
     """Run ``primitive`` on ``args`` (Tensors, arrays or numbers) and record the node if needed."""
+    if not (isinstance(primitive, type) and issubclass(primitive, Primitive)):
+        raise TypeError(f"primitive must be a Primitive subclass, got {primitive!r}")
     like = next((a for a in args if isinstance(a, Tensor)), None)
-    parents = [a if isinstance(a, Tensor) else as_tensor(a, like) for a in args]
+    parents = [as_tensor(a, like, name=f"argument {i} of {primitive.name}") for i, a in enumerate(args)]
     try:
-        result = primitive.forward(*[p.data for p in parents], **params)
+        with np.errstate(all="ignore"):  # IEEE arithmetic (inf, NaN), silently, as in PyTorch
+            result = primitive.forward(*[p.data for p in parents], **params)
     except (ValueError, TypeError) as exc:
         shapes = ", ".join(str(p.shape) for p in parents)
         raise type(exc)(f"{primitive.name}: {exc} (input shapes {shapes})") from None
     ans, saved = result if primitive.saves else (result, {})
     out = Tensor.__new__(Tensor)  # skips __init__'s checks: a primitive's result is a valid array
     out.data, out.grad, out.requires_grad, out._node = np.asarray(ans), None, False, None
-    if _grad_enabled and any(p.requires_grad for p in parents):
+    if _grad_mode.enabled and any(p.requires_grad for p in parents):
         out.requires_grad = True
         out._node = (primitive, parents, params, saved)
     return out
 
 
+def accumulate(reduction, x: np.ndarray, **kwargs):
+    """``reduction(x, **kwargs)`` (``np.sum`` or ``np.mean``) with one rule for every reduction.
+
+    float16 adds up in float32 and is rounded to float16 once, at the end, as
+    PyTorch does (and NumPy's ``mean``): a float16 running sum stops growing at
+    2048 (2048 + 1 rounds to 2048) and overflows at 65504.
+    """
+    if x.dtype == np.float16:
+        return np.asarray(reduction(x, dtype=np.float32, **kwargs)).astype(np.float16)
+    return reduction(x, **kwargs)
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``grad`` over the axes that broadcasting added or stretched, so it has ``shape``."""
-    grad = np.asarray(grad)
-    if grad.shape == tuple(shape):
+    grad = as_array("grad", grad)
+    shape = tuple(shape)
+    if len(shape) > grad.ndim or any(n not in (1, m) for n, m in zip(shape[::-1], grad.shape[::-1])):
+        raise ValueError(f"shape {shape} does not broadcast to the shape {grad.shape} of grad")
+    if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    grad = grad.sum(axis=tuple(range(extra))) if extra > 0 else grad
+    grad = accumulate(np.sum, grad, axis=tuple(range(extra))) if extra > 0 else grad
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=stretched, keepdims=True) if stretched else grad
+    return accumulate(np.sum, grad, axis=stretched, keepdims=True) if stretched else grad
 
 
 def _memory_owner(array: np.ndarray) -> np.ndarray:
@@ -341,6 +469,8 @@ def toposort(root: Tensor) -> list[Tensor]:
     Iterative depth-first search with an explicit stack, so a graph of any
     depth (a 100,000-step chain) stays within Python's recursion limit.
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"root must be a Tensor, got {type(root).__name__}")
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
