@@ -9,7 +9,7 @@ array([2., 4., 6.])
 """
 
 from . import ops
-from .functional import (log_softmax, logsumexp, softmax, softmax_cross_entropy_with_logits,
+from .functional import (cross_entropy, log_softmax, logsumexp, softmax, softmax_cross_entropy_with_logits,
                          sparse_softmax_cross_entropy_with_logits)
 from .gradcheck import GradcheckError, gradcheck
 from .losses import sequence_loss, sequence_loss_composed
@@ -23,4 +23,4 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Primitive", "PRIMITIVES", "no_grad", "is_grad_enabled", "logsumexp", "softmax",
            "log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
            "sequence_loss", "sequence_loss_composed", "gradcheck", "GradcheckError", "where", "concatenate",
-           "stack", "divide_no_nan", "ops", "nn", "optim"]
+           "stack", "divide_no_nan", "cross_entropy", "ops", "nn", "optim"]

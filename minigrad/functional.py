@@ -1,10 +1,10 @@
 """Softmax and cross-entropy, built on the primitives.
 
 ``logsumexp``, ``softmax`` and ``log_softmax`` are composed from primitives, so
-autodiff derives their gradients. The two cross-entropies use the fused
-primitives of :mod:`minigrad.fused`, whose backward is the closed form
-``softmax - labels``. Every function accepts Tensors, NumPy arrays or lists
-and returns a Tensor.
+autodiff derives their gradients. The cross-entropies (TensorFlow's two and
+PyTorch's ``cross_entropy``) use the fused primitives of :mod:`minigrad.fused`,
+whose backward is the closed form ``softmax - labels``. Every function accepts
+Tensors, NumPy arrays or lists and returns a Tensor.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from .fused import SoftmaxCrossEntropy, SparseSoftmaxCrossEntropy
-from .ops import normalize_axis
+from .ops import normalize_axis, where
 from .tensor import Tensor, apply
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
-           "sparse_softmax_cross_entropy_with_logits", "float_tensor", "class_ids"]
+           "sparse_softmax_cross_entropy_with_logits", "cross_entropy", "float_tensor", "class_ids"]
 
 
 def float_tensor(name: str, x, dtype=None) -> Tensor:
@@ -159,3 +159,125 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
     ids = class_ids("labels", labels, logits.shape[:-1], logits.shape[-1])
     loss = apply(SparseSoftmaxCrossEntropy, logits.reshape(-1, logits.shape[-1]), labels=ids.reshape(-1))
     return loss.reshape(ids.shape)
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def cross_entropy(logits, targets, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0) -> Tensor:
+    """Cross-entropy of class ids under ``softmax(logits)``, as PyTorch's ``cross_entropy``.
+
+    The same arguments and results as ``torch.nn.functional.cross_entropy`` with
+    class-index targets.
+
+    The classes are on axis 1, as in PyTorch. For each target ``y`` that is not
+    ``ignore_index``, with ``p = log_softmax(logits)`` over the classes and
+    ``w = weight`` (all ones when ``weight`` is None)::
+
+        loss = -(1 - label_smoothing) * w[y] * p[y] - (label_smoothing / C) * sum_c w[c] * p[c]
+
+    An ignored target has loss 0 and no gradient. The loss is the cross-entropy
+    against the target distribution ``q = (1 - label_smoothing) * w[y] * onehot(y)
+    + (label_smoothing / C) * w``, so both cases use a fused primitive of
+    :mod:`minigrad.fused`, whose backward is ``softmax * sum(q) - q``.
+
+    Parameters
+    ----------
+    logits : Tensor or array_like, float, [N, C] or [N, C, d1, ...] or [C]
+        Unnormalised log-probabilities; ``C`` classes on axis 1 (axis 0 for [C]).
+    targets : array_like of int, [N] or [N, d1, ...] or []
+        Class ids in ``[0, C)``, or ``ignore_index``: the shape of ``logits``
+        without its class axis.
+    weight : array_like, float, [C], optional
+        A weight per class, of the dtype of ``logits`` (a list is converted).
+        A constant: no gradient flows to it.
+    ignore_index : int
+        Targets equal to it add nothing to the loss, nor to the denominator of
+        the mean. It may also be a valid class id (for example a padding id 0).
+    reduction : {'mean', 'sum', 'none'}
+        'none' returns the loss of every target, shape of ``targets``; 'sum'
+        adds them; 'mean' divides the sum by ``sum(w[y])`` over the targets that
+        are not ignored (their number when ``weight`` is None). As in PyTorch,
+        that mean is NaN when every target is ignored.
+    label_smoothing : float in [0, 1]
+        The share of each target's weight spread evenly over the ``C`` classes.
+
+    Returns
+    -------
+    Tensor
+        Shape ``[]`` for 'mean' and 'sum', the shape of ``targets`` for 'none';
+        dtype of ``logits``.
+
+    Raises
+    ------
+    ValueError
+        For a scalar ``logits``, a ``targets`` or ``weight`` of the wrong shape,
+        a class id outside ``[0, C)`` that is not ``ignore_index``, an unknown
+        ``reduction``, a ``label_smoothing`` outside ``[0, 1]``, or a ``weight``
+        that requires grad.
+    TypeError
+        For non-float ``logits``, non-integer ``targets`` (class probabilities
+        belong to :func:`softmax_cross_entropy_with_logits`), a ``weight`` of
+        another dtype, or a non-integer ``ignore_index``.
+    """
+    logits = float_tensor("logits", logits)
+    ids, keep, class_weight = _cross_entropy_inputs(logits, targets, weight, ignore_index, reduction,
+                                                    label_smoothing)
+    rows = logits.reshape(1, -1) if logits.ndim == 1 else _rows(logits, 1)  # [M, C]
+    m, c = rows.shape
+    safe = np.where(keep, ids, 0)  # an ignored row needs some valid class; its loss becomes 0 below
+    picked = 1 if class_weight is None else class_weight[safe]
+    row_weight = np.where(keep, picked, 0).astype(logits.dtype)  # w[y], 0 where ignored
+    if label_smoothing == 0:
+        loss = apply(SparseSoftmaxCrossEntropy, rows, labels=safe) * row_weight
+    else:
+        spread = np.ones(c, logits.dtype) if class_weight is None else class_weight
+        q = (label_smoothing / c) * spread * keep[:, None].astype(logits.dtype)  # [M, C]
+        q[np.arange(m), safe] += (1 - label_smoothing) * row_weight
+        loss = apply(SoftmaxCrossEntropy, Tensor(q), rows)
+    loss = where(keep, loss, 0.0)  # exactly 0 where ignored, even for non-finite logits (as PyTorch)
+    if reduction == "none":
+        return loss.reshape(np.shape(targets))
+    if reduction == "sum":
+        return loss.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 is NaN, as in PyTorch
+        return loss.sum() / np.asarray(row_weight.sum(), logits.dtype)
+
+
+def _cross_entropy_inputs(logits, targets, weight, ignore_index, reduction, label_smoothing):
+    """Check the arguments of :func:`cross_entropy`; return flat ids, the not-ignored mask, weight."""
+    if logits.ndim == 0:
+        raise ValueError("logits must have a class axis: [C], [N, C] or [N, C, d1, ...], got a scalar")
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    number = isinstance(label_smoothing, (int, float, np.integer, np.floating))
+    if isinstance(label_smoothing, (bool, np.bool_)) or not number:
+        raise TypeError(f"label_smoothing must be a float, got {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing!r}")
+    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"targets must be integer class ids, got dtype {array.dtype} (for class "
+                        f"probabilities use softmax_cross_entropy_with_logits)")
+    expected = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
+    if array.shape != expected:
+        raise ValueError(f"targets has shape {array.shape}, expected {expected} "
+                         f"(the shape of logits {logits.shape} without its class axis 1)")
+    c = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
+    ids = array.reshape(-1).astype(np.int64)
+    keep = ids != ignore_index
+    bad = keep & ((ids < 0) | (ids >= c))
+    if bad.any():
+        raise ValueError(f"targets contains class id {ids[bad][0]}, outside [0, {c}) and not "
+                         f"ignore_index={ignore_index}")
+    if weight is None:
+        return ids, keep, None
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        raise ValueError("weight must not require grad: class weights are constants, as in PyTorch")
+    weight = float_tensor("weight", weight, dtype=logits.dtype).data
+    if weight.shape != (c,):
+        raise ValueError(f"weight has shape {weight.shape}, expected ({c},): one weight per class")
+    return ids, keep, weight

@@ -86,6 +86,22 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True, avera
     TypeError
         For non-float logits, float rank-2 targets, a weights dtype that differs
         from the logits', or a ``softmax_loss_function`` that is not callable.
+
+    Notes
+    -----
+    In terms of :func:`~minigrad.functional.cross_entropy` (PyTorch's semantics),
+    with rank-2 targets:
+
+    * with the default flags and 0/1 weights (a padding mask), the loss is
+      ``cross_entropy(logits.reshape(-1, vocab), where(weights > 0, targets,
+      -100).reshape(-1))``: the mean over the tokens whose weight is 1. Passing
+      ``logits.transpose(0, 2, 1)`` (classes on axis 1) gives the same without
+      flattening. With weights that are not 0/1 there is no such call:
+      ``cross_entropy``'s ``weight`` is one weight per class, not per token;
+    * with every flag off, the loss is
+      ``cross_entropy(logits.transpose(0, 2, 1), targets, reduction='none') * weights``;
+    * all-zero weights give 0 here (divide-no-NaN) and NaN there (0 / 0), as in
+      TensorFlow and PyTorch.
     """
     return _sequence_loss(logits, targets, weights, average_across_timesteps, average_across_batch,
                           sum_over_timesteps, sum_over_batch, softmax_loss_function, fused=True)
