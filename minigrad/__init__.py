@@ -8,6 +8,8 @@
 array([2., 4., 6.])
 """
 
+import sys
+
 from . import ops
 from .functional import (cross_entropy, log_softmax, logsumexp, softmax, softmax_cross_entropy_with_logits,
                          sparse_softmax_cross_entropy_with_logits)
@@ -18,9 +20,15 @@ from .tensor import PRIMITIVES, Primitive, Tensor, is_grad_enabled, no_grad
 from . import fused  # noqa: F401  (registers the fused primitives)
 from . import nn, optim
 
+# book/api.md promises that every name a module documents (its __all__) is also a top-level name.
+_DOCUMENTED = [sys.modules[f"{__name__}.{m}"]
+               for m in ("tensor", "ops", "functional", "fused", "losses", "gradcheck", "nn", "optim")]
+globals().update({name: getattr(m, name) for m in _DOCUMENTED for name in m.__all__ if name not in globals()})
+
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Primitive", "PRIMITIVES", "no_grad", "is_grad_enabled", "logsumexp", "softmax",
            "log_softmax", "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
            "sequence_loss", "sequence_loss_composed", "gradcheck", "GradcheckError", "where", "concatenate",
            "stack", "divide_no_nan", "cross_entropy", "ops", "nn", "optim"]
+__all__ += sorted({name for m in _DOCUMENTED for name in m.__all__} - set(__all__))

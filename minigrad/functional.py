@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .fused import SoftmaxCrossEntropy, SparseSoftmaxCrossEntropy
-from .ops import normalize_axis, where
-from .tensor import Tensor, apply
+from .ops import one_axis, where
+from .tensor import Tensor, apply, as_array
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
            "sparse_softmax_cross_entropy_with_logits", "cross_entropy", "float_tensor", "class_ids"]
@@ -26,15 +26,10 @@ def float_tensor(name: str, x, dtype=None) -> Tensor:
     with a ``dtype``, an integer or boolean one (a mask) is cast to it. A list or a
     Python number is converted to ``dtype`` (float64 when none is given).
     """
+    array = as_array(name, x)  # ragged lists, strings, None: an error that names the argument
     if not isinstance(x, (Tensor, np.ndarray, np.generic)):  # a list, tuple or Python number
-        try:
-            array = np.asarray(x)
-        except ValueError as exc:  # ragged nested lists
-            raise ValueError(f"{name} is not a rectangular array: {exc}") from None
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
         return Tensor(array.astype(dtype or (array.dtype if array.dtype.kind == "f" else np.float64)))
-    t = x if isinstance(x, Tensor) else Tensor(x)
+    t = x if isinstance(x, Tensor) else Tensor(array)
     if t.dtype.kind == "f":
         if dtype is not None and t.dtype != dtype:
             raise TypeError(f"{name} has dtype {t.dtype} but must have dtype {np.dtype(dtype)} "
@@ -47,7 +42,7 @@ def float_tensor(name: str, x, dtype=None) -> Tensor:
 
 def class_ids(name: str, labels, shape: tuple, num_classes: int) -> np.ndarray:
     """Integer class ids of ``shape``, each in ``[0, num_classes)``, or a clear error."""
-    array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    array = as_array(name, labels)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class ids, got dtype {array.dtype}")
     if array.shape != tuple(shape):
@@ -62,9 +57,7 @@ def class_ids(name: str, labels, shape: tuple, num_classes: int) -> np.ndarray:
 def _one_axis(x: Tensor, axis) -> int:
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an int, got {axis!r}")
-    return normalize_axis(axis, x.ndim)[0]
+    return one_axis(axis, x.ndim)
 
 
 def _shifted(x: Tensor, axis: int) -> Tensor:

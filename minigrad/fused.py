@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Primitive
+from .tensor import Primitive, accumulate
 
 __all__ = ["SparseSoftmaxCrossEntropy", "SoftmaxCrossEntropy"]
 
@@ -55,6 +55,7 @@ def _softmax_rows(logits: np.ndarray):
         return probs, maxs, sums
     rows, out = logits.reshape(n, v), probs.reshape(n, v)  # out is a view: probs is C-contiguous
     step = max(1, _BLOCK_BYTES // (v * logits.itemsize))
+    accumulator = np.float32 if logits.dtype == np.float16 else None  # the rule of tensor.accumulate
     with np.errstate(all="ignore"):  # inf/NaN logits propagate silently, as in TensorFlow
         for start in range(0, n, step):
             block, p = slice(start, start + step), out[start:start + step]
@@ -62,7 +63,7 @@ def _softmax_rows(logits: np.ndarray):
             np.max(rows[block], axis=1, keepdims=True, out=maxs[block])
             np.subtract(rows[block], maxs[block], out=p)
             np.exp(p, out=p)
-            np.sum(p, axis=1, keepdims=True, out=sums[block])
+            np.sum(p, axis=1, keepdims=True, out=sums[block], dtype=accumulator)
             np.divide(p, sums[block], out=p)
     return probs, maxs, sums
 
@@ -137,12 +138,12 @@ class SoftmaxCrossEntropy(Primitive):
         with np.errstate(all="ignore"):
             shifted = logits - logits.max(axis=1, keepdims=True)
             probs = np.exp(shifted)
-            sums = probs.sum(axis=1, keepdims=True)
+            sums = accumulate(np.sum, probs, axis=1, keepdims=True)
             log_sum = np.log(sums)
             # labels * (log_sum - shifted), reusing `shifted`'s memory (it is not needed after this)
             terms = np.subtract(log_sum, shifted, out=shifted)
             terms *= labels
-            loss = np.sum(terms, axis=1)
+            loss = accumulate(np.sum, terms, axis=1)
             probs /= sums
         return loss, {"probs": probs, "log_sum": log_sum}
 
@@ -153,7 +154,7 @@ class SoftmaxCrossEntropy(Primitive):
         g = g[:, None]
         with np.errstate(all="ignore"):
             # softmax * sum(labels) - labels: exactly softmax - labels when each row sums to 1
-            grad_logits = probs * labels.sum(axis=1, keepdims=True)
+            grad_logits = probs * accumulate(np.sum, labels, axis=1, keepdims=True)
             grad_logits -= labels
             grad_logits *= g
             # -log_softmax(logits) = log_sum - shifted

@@ -30,7 +30,7 @@ import numpy as np
 from .functional import (class_ids, float_tensor, log_softmax, softmax_cross_entropy_with_logits,
                          sparse_softmax_cross_entropy_with_logits)
 from .ops import divide_no_nan, take_along_axis
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, as_array, as_tensor
 
 __all__ = ["sequence_loss", "sequence_loss_composed"]
 
@@ -172,8 +172,8 @@ def _call_loss_function(fn, labels, logits, n) -> Tensor:
 def _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_function):
     """Validate and convert, with TensorFlow Addons' checks first, in its order."""
     logits = float_tensor("logits", logits)
-    targets_array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    weights_rank = np.ndim(weights.data if isinstance(weights, Tensor) else weights)
+    targets_array = as_array("targets", targets)  # ragged lists and strings: an error naming the argument
+    weights_rank = as_array("weights", weights).ndim
     if logits.ndim != 3:
         raise ValueError(f"logits must be a [batch, time, vocab] tensor (rank 3), got shape {logits.shape}")
     if targets_array.ndim not in (2, 3):
@@ -183,6 +183,9 @@ def _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_functio
         raise ValueError(f"weights must be a [batch, time] tensor (rank 2), got rank {weights_rank}")
     flags = {"average_across_timesteps": at, "average_across_batch": ab,
              "sum_over_timesteps": st, "sum_over_batch": sb}
+    for name, flag in flags.items():
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     for first, second, why in _CONTRADICTIONS:
         if flags[first] and flags[second]:
             raise ValueError(f"{first} and {second} cannot both be True: {why}")

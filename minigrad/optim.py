@@ -24,6 +24,12 @@ __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
 
 
 def _check_params(params, who) -> list:
+    """``params`` (one Tensor or an iterable of them, as in PyTorch) as a list of distinct leaf tensors."""
+    if isinstance(params, Tensor):
+        params = [params]
+    elif isinstance(params, (str, bytes, np.ndarray)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{who}: params must be a Tensor or an iterable of Tensors such as model.parameters(), "
+                        f"got {type(params).__name__}")
     params = list(params)
     if not params:
         raise ValueError(f"{who}: params is empty; pass model.parameters()")
@@ -32,6 +38,9 @@ def _check_params(params, who) -> list:
         if not isinstance(p, Tensor) or not p.requires_grad:
             raise TypeError(f"{who}: params[{i}] must be a Tensor with requires_grad=True, "
                             f"got {type(p).__name__}")
+        if p._node is not None:
+            raise ValueError(f"{who}: params[{i}] is not a leaf tensor: it was computed from other tensors, "
+                             f"so backward() never stores a gradient in it; pass the tensors you created")
         if id(p) in seen:
             raise ValueError(f"{who}: params[{i}] appears twice in params")
         seen.add(id(p))
@@ -54,8 +63,8 @@ class Optimizer:
 
     Parameters
     ----------
-    params : iterable of Tensor
-        The tensors to update, each with ``requires_grad=True``, e.g. ``model.parameters()``.
+    params : Tensor or iterable of Tensor
+        The leaf tensors to update, each with ``requires_grad=True``, e.g. ``model.parameters()``.
     lr : float
         Learning rate, > 0.
     """
@@ -125,7 +134,9 @@ class Adam(Optimizer):
         \\hat m_t &= m_t / (1 - \\beta_1^t), \\qquad \\hat v_t = v_t / (1 - \\beta_2^t) \\\\
         \\theta_t &= \\theta_{t-1} - \\eta\\, \\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)
 
-    with ``m_0 = v_0 = 0``. ``t`` counts calls of :meth:`step`.
+    with ``m_0 = v_0 = 0``. ``t`` counts the steps in which that parameter had a
+    gradient (``steps[i]``), as in PyTorch: a parameter first updated at the
+    tenth call of :meth:`step` gets the bias correction of ``t = 1``.
 
     Parameters
     ----------
@@ -144,23 +155,23 @@ class Adam(Optimizer):
             raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = tuple(_check_number("Adam", f"betas[{i}]", b, 0.0, 1.0) for i, b in enumerate(betas))
         self.eps = _check_number("Adam", "eps", eps, 0.0)
-        self.t = 0
+        self.steps = [0] * len(self.params)  # t of each parameter
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
 
     def step(self) -> None:
-        self.t += 1
         beta1, beta2 = self.betas
-        correction1, correction2 = 1 - beta1 ** self.t, 1 - beta2 ** self.t
-        for p, m, v in zip(self.params, self.m, self.v):
+        for i, (p, m, v) in enumerate(zip(self.params, self.m, self.v)):
             if p.grad is None:
                 continue
+            self.steps[i] += 1
+            t = self.steps[i]
             g = p.grad
             m *= beta1
             m += (1 - beta1) * g
             v *= beta2
             v += (1 - beta2) * (g * g)
-            p.data -= self.lr * (m / correction1) / (np.sqrt(v / correction2) + self.eps)
+            p.data -= self.lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + self.eps)
 
 
 def clip_grad_norm(params, max_norm) -> float:
@@ -173,7 +184,7 @@ def clip_grad_norm(params, max_norm) -> float:
 
     Parameters
     ----------
-    params : iterable of Tensor
+    params : Tensor or iterable of Tensor
     max_norm : float
         The largest allowed norm, > 0.
 
