@@ -21,7 +21,7 @@ JB_FLAGS := -W -n --keep-going --all
 NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup book test lab serve notebooks bench clean html
+.PHONY: help setup book test test-compare lab serve notebooks bench clean html
 
 # Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
 # after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
@@ -47,6 +47,7 @@ export DEDUPE_INLINE_SCRIPTS
 help:
 	@echo "make book       create .venv if needed, build the book into $(HTML)"
 	@echo "make test       build with warnings as errors, then pytest tests/ and every notebook (nbval)"
+	@echo "make test-compare  install the 'compare' extra (PyTorch CPU), pytest tests/compare against it"
 	@echo "make lab        JupyterLab on 127.0.0.1 with book/ as its root"
 	@echo "make serve      serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
@@ -74,7 +75,20 @@ book: html
 
 # pytest exits 5 when it collected nothing; we always have tests, so that is an error, said out loud.
 test: html
-	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) || status=$$?; \
+	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) --ignore=tests/compare || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+# PyTorch is a test-only dependency (the `compare` extra): only this target installs and needs it.
+COMPARE_STAMP := $(VENV)/.stamp-compare
+
+$(COMPARE_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[compare]'
+	touch $@
+
+# minigrad against PyTorch (CPU): values and gradients on edge values, every dtype and axis spelling.
+test-compare: $(COMPARE_STAMP)
+	status=0; $(BIN)/pytest tests/compare || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 

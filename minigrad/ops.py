@@ -8,6 +8,8 @@ positional arguments; metadata such as ``axis`` are keyword arguments. A
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .tensor import Primitive, Tensor, accumulate, apply, as_array, as_tensor
@@ -106,9 +108,17 @@ class Pow(Primitive):
 
     @staticmethod
     def vjp(g, ans, x, y):
-        gx = np.where(y == 0, 0, g * y * np.power(x, y - 1))
-        gy = np.where((x == 0) & (y >= 0), 0, g * ans * np.log(x))
+        # grouped as PyTorch groups them, so float16 overflows (to inf) where PyTorch's does
+        gx = g * np.where(y == 0, 0, y * np.power(x, y - 1))
+        gy = g * np.where((x == 0) & (y >= 0), 0, ans * np.log(x))
         return gx, gy
+
+
+def _matmul(a, b):
+    """``a @ b``; float16 adds its products up in float32 (the rule of :func:`~minigrad.tensor.accumulate`)."""
+    if a.dtype == np.float16 and b.dtype == np.float16:
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+    return a @ b
 
 
 class MatMul(Primitive):
@@ -118,7 +128,7 @@ class MatMul(Primitive):
     def forward(x, y):
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError("both operands of @ need at least one dimension (use * for a scalar)")
-        return x @ y
+        return _matmul(x, y)
 
     @staticmethod
     def vjp(g, ans, x, y):
@@ -128,8 +138,8 @@ class MatMul(Primitive):
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = g[..., None] if y.ndim == 1 else g
         g2 = g2[..., None, :] if x.ndim == 1 else g2
-        gx = g2 @ np.swapaxes(y2, -1, -2)
-        gy = np.swapaxes(x2, -1, -2) @ g2
+        gx = _matmul(g2, np.swapaxes(y2, -1, -2))
+        gy = _matmul(np.swapaxes(x2, -1, -2), g2)
         return (gx[..., 0, :] if x.ndim == 1 else gx), (gy[..., 0] if y.ndim == 1 else gy)
 
 
@@ -189,7 +199,9 @@ class Mean(Primitive):
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
-        return accumulate(np.mean, x, axis=axis, keepdims=keepdims)
+        with warnings.catch_warnings():  # the mean of nothing is NaN, silently, as in PyTorch
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return accumulate(np.mean, x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def vjp(g, ans, x, axis=None, keepdims=False):
