@@ -8,10 +8,10 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 
 import minigrad as mg
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 SHAPES = [(7, 5), (3, 5, 4), (2, 4, 3, 2), (6,), (1, 1)]
