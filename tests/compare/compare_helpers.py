@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 
 # Derandomized: the same examples on every run, so CI cannot flake; moderate counts keep it to minutes.
-SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FLOATS = [np.float16, np.float32, np.float64]
@@ -80,10 +80,15 @@ def axes(draw, ndim, allow_none=True, allow_tuple=True):
     return draw(st.one_of(*options))
 
 
-def pair(x: np.ndarray, requires_grad=True):
-    """The same numbers as a minigrad Tensor and a torch tensor (both leaves)."""
+def pair(x: np.ndarray, requires_grad=True, upcast16=False):
+    """The same numbers as a minigrad Tensor and a torch tensor (both leaves).
+
+    ``upcast16``: a float16 ``x`` becomes a float32 torch tensor, for a reference computed in float32
+    (the test casts its result back to float16, and compare_grads casts the gradient).
+    """
     grad = requires_grad and x.dtype.kind == "f"
-    return mg.Tensor(x.copy(), requires_grad=grad), torch.tensor(x.copy(), requires_grad=grad)
+    theirs = x.astype(np.float32) if upcast16 and x.dtype == np.float16 else x.copy()
+    return mg.Tensor(x.copy(), requires_grad=grad), torch.tensor(theirs, requires_grad=grad)
 
 
 def assert_close(actual, expected, dtype=None, what="value", scale=1.0):
@@ -114,5 +119,6 @@ def compare_grads(inputs, outputs, upstream_seed=0, dtype=None, scale=1.0):
         if not b.requires_grad:
             continue
         expected = b.grad if b.grad is not None else torch.zeros_like(b)
+        expected = expected.to(getattr(torch, str(a.dtype)))  # a float32 reference of a float16 test
         actual = a.grad if a.grad is not None else np.zeros_like(a.data)
         assert_close(actual, expected, dtype, what=f"gradient of input {i}", scale=scale)

@@ -1,6 +1,8 @@
 """Every operator and primitive of minigrad against PyTorch: values and gradients, edge values,
 float16/32/64, 0-d and empty arrays, broadcasting, every axis spelling."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -388,3 +390,47 @@ def test_take_along_axis(data, dtype, shape):
     tout = torch.take_along_dim(b, torch.tensor(idx % n), dim=axis)
     assert_close(out, tout)
     compare_grads([(a, b)], (out, tout))
+
+
+# -- every axis spelling, exhaustively, on one rank-3 array (Hypothesis samples them; these enumerate) --
+
+def axis_spellings(ndim):
+    """None, every int in [-ndim, ndim), and every tuple of distinct axes in every order and sign."""
+    yield None
+    yield from range(-ndim, ndim)
+    for k in range(ndim + 1):
+        for axes in itertools.permutations(range(ndim), k):
+            for signs in itertools.product([0, 1], repeat=k):
+                yield tuple(a - ndim * s for a, s in zip(axes, signs))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+def test_every_axis_spelling_of_the_reductions(name, dtype):
+    x = np.random.default_rng(0).normal(size=(2, 3, 4)).astype(dtype)
+    for axis, keepdims in itertools.product(axis_spellings(3), [False, True]):
+        a, b = pair(x)
+        out = getattr(a, name)(axis=axis, keepdims=keepdims)
+        if axis == ():
+            tout = b * 1  # NumPy's "no axis" (PyTorch would reduce every axis)
+        elif name == "max":
+            tout = torch.amax(b, dim=tuple(range(3)) if axis is None else axis, keepdim=keepdims)
+        else:
+            tout = getattr(b, name)(dim=axis, keepdim=keepdims) if axis is not None else getattr(b, name)()
+            tout = tout.reshape(1, 1, 1) if axis is None and keepdims else tout
+        assert_close(out, tout, what=f"{name}(axis={axis}, keepdims={keepdims})", scale=24)
+        compare_grads([(a, b)], (out, tout))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_every_permutation_and_spelling_of_transpose(dtype):
+    """Regression (issue 10): negative axes gave a wrong gradient (wrong values; the wrong shape at rank 3)."""
+    for ndim in (2, 3):
+        x = np.random.default_rng(ndim).normal(size=(2, 3, 4)[:ndim]).astype(dtype)
+        for perm in itertools.permutations(range(ndim)):
+            for signs in itertools.product([0, 1], repeat=ndim):
+                spelled = tuple(p - ndim * s for p, s in zip(perm, signs))
+                a, b = pair(x)
+                out, tout = a.transpose(*spelled), torch.permute(b, perm)
+                assert_close(out, tout, what=f"transpose{spelled}")
+                compare_grads([(a, b)], (out, tout))
