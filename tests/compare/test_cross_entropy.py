@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from compare_helpers import covers
 
 import minigrad as mg
 
@@ -40,6 +41,7 @@ def both(logits, targets, weight, ignore_index, reduction, smoothing, upstream):
     return (out.data, z.grad), (tout.detach().numpy(), tz.grad.numpy())
 
 
+@covers("cross_entropy")
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("reduction,weighted,ignore_index,smoothing", SETTINGS)
 def test_float64_values_and_gradients(shape, reduction, weighted, ignore_index, smoothing):
