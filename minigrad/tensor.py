@@ -192,8 +192,8 @@ class Tensor:
         return int(value)
 
     def __index__(self):
-        if self.dtype.kind not in "iu":
-            raise TypeError(f"only an integer tensor can be used as an index, got dtype {self.dtype}")
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"only an integer or bool tensor can be used as an index, got dtype {self.dtype}")
         return int(self._one_number("__index__()"))
 
     # Comparisons give bool tensors that take no part in the graph (they have no gradient).
