@@ -21,7 +21,26 @@ JB_FLAGS := -W -n --keep-going --all
 NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup book test test-compare lab serve notebooks bench clean html
+# `make test-portable`: nbval on every notebook with NumPy's SIMD dispatch and OpenBLAS's kernels set as on
+# older x86 CPUs (AVX2 without AVX-512; AVX only; SSE4 only), so a number that depends on the CPU's last bits
+# fails here, not on a reader's machine. Disabling X86_V4 alone leaves NumPy's AVX512_ICL/SPR kernels on, so
+# each CPU is tried both ways. With PORTABLE_OPENBLAS=0 only NumPy's dispatch varies (each setting once) and
+# OPENBLAS_CORETYPE stays as the environment has it (.ci/run does that: some machines set it for stability).
+NO_AVX512 := AVX512_ICL,AVX512_SPR
+PORTABLE_CPUS := X86_V4:Haswell X86_V4,$(NO_AVX512):Haswell X86_V3,X86_V4:Sandybridge \
+                 X86_V3,X86_V4,$(NO_AVX512):Nehalem X86_V3,X86_V4:Nehalem
+PORTABLE_OPENBLAS ?= 1
+define CHECK_NUMPY_DISPATCH
+import os
+from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+off = os.environ["NPY_DISABLE_CPU_FEATURES"].split(",")
+still = [name for name in off if __cpu_features__.get(name)]
+assert not still, f"NumPy still dispatches to {still}: NPY_DISABLE_CPU_FEATURES did not take effect"
+print("NumPy dispatches to:", [name for name in __cpu_dispatch__ if __cpu_features__.get(name)] or "baseline only")
+endef
+export CHECK_NUMPY_DISPATCH
+
+.PHONY: help setup book test test-compare test-portable lab serve notebooks bench clean html
 
 # Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
 # after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
@@ -48,6 +67,7 @@ help:
 	@echo "make book       create .venv if needed, build the book into $(HTML)"
 	@echo "make test       build with warnings as errors, then pytest tests/ and every notebook (nbval)"
 	@echo "make test-compare  install the 'compare' extra (PyTorch CPU), pytest tests/compare against it"
+	@echo "make test-portable  nbval on every notebook as on older CPUs (NumPy dispatch + OpenBLAS kernel)"
 	@echo "make lab        JupyterLab on 127.0.0.1 with book/ as its root"
 	@echo "make serve      serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
@@ -91,6 +111,17 @@ test-compare: $(COMPARE_STAMP)
 	status=0; $(BIN)/pytest tests/compare || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
+
+test-portable: $(STAMP)
+	seen=" "; for cpu in $(PORTABLE_CPUS); do \
+	  export NPY_DISABLE_CPU_FEATURES=$${cpu%%:*}; \
+	  if [ "$(PORTABLE_OPENBLAS)" = 1 ]; then export OPENBLAS_CORETYPE=$${cpu##*:}; \
+	  elif [[ "$$seen" == *" $$NPY_DISABLE_CPU_FEATURES "* ]]; then continue; fi; \
+	  seen="$$seen$$NPY_DISABLE_CPU_FEATURES "; \
+	  echo "== NPY_DISABLE_CPU_FEATURES=$$NPY_DISABLE_CPU_FEATURES OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-(not set)}"; \
+	  $(BIN)/python -c "$$CHECK_NUMPY_DISPATCH"; \
+	  $(BIN)/pytest book $(NBVAL_FLAGS) -p no:cacheprovider -q; \
+	done
 
 # Jupyter refuses to start as root without --allow-root (containers and CI machines run as root).
 lab: $(STAMP)

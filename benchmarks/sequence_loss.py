@@ -19,8 +19,10 @@ the peak resident set size instead (Linux only). A second benchmark measures the
 per-operation overhead of the autodiff engine on a long chain of tiny tensors, and a
 third times each step of the softmax cross-entropy alone ("where the time goes").
 
-The results go to benchmarks/results.json with a description of the machine; the
-book's appendix "How fast is minigrad?" (book/speed.ipynb) reads that file.
+The results go to _build/bench/results.json (not tracked by git) with a description of the
+machine, and the script compares them with the recorded run in benchmarks/results.json, which
+the book's appendix "How fast is minigrad?" (book/speed.ipynb) shows. ``--record`` writes the
+recorded run itself (then re-execute the appendix).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+# The run the book shows, and where a reader's own run goes (untracked, so `make bench` never changes the book).
+RECORDED = ROOT / "benchmarks" / "results.json"
+OUTPUT = ROOT / "_build" / "bench" / "results.json"
 sys.path.insert(0, str(ROOT))  # benchmark the minigrad of this checkout, whatever is installed
 import minigrad as mg  # noqa: E402
 
@@ -431,13 +436,31 @@ def evaluate_targets(loss_entries, per_op):
     return out
 
 
+def compare_with_recorded(entries, recorded):
+    """Print this run's medians as multiples of the recorded run's (the one the book shows)."""
+    machine = recorded["machine"]
+    print(f"\nthis run against the recorded run in {RECORDED.relative_to(ROOT)} "
+          f"({machine['cpu_model']}, {machine['date']}): median time, this run / recorded")
+    old = {(tuple(e["shape"]), e["dtype"]): e["results"] for e in recorded["sequence_loss"]}
+    for e in entries:
+        theirs = old.get((tuple(e["shape"]), e["dtype"]), {})
+        shape = "[" + ", ".join(map(str, e["shape"])) + "]"
+        cells = [f"{name} {r['median_s'] / theirs[name]['median_s']:.2f}x"
+                 for name, r in e["results"].items() if name in theirs]
+        print(f"  {shape:<17} {e['dtype']:<8} " + ("   ".join(cells) if cells else "not in the recorded run"))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller shapes, fewer rounds (about a minute)")
     parser.add_argument("--no-torch", action="store_true", help="behave as if torch were not installed")
-    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json",
-                        help="where to write the JSON results (default: benchmarks/results.json)")
+    parser.add_argument("--output", type=Path, default=OUTPUT,
+                        help="where to write the JSON results (default: _build/bench/results.json)")
+    parser.add_argument("--record", action="store_true",
+                        help=f"write {RECORDED.relative_to(ROOT)}, the run the book shows, instead")
     args = parser.parse_args(argv)
+    if args.record:
+        args.output = RECORDED
 
     torch = None
     if not args.no_torch:
@@ -502,6 +525,8 @@ def main(argv=None):
                "timing": "interleaved rounds, rotating order, gc off while timing; median and min",
                "sequence_loss": entries, "per_op": per_op, "fixed_cost": fixed, "breakdown": breakdown,
                "targets": targets}
+    if args.output.resolve() != RECORDED.resolve() and RECORDED.exists():
+        compare_with_recorded(entries, json.loads(RECORDED.read_text()))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
     print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")

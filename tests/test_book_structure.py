@@ -77,6 +77,22 @@ def test_notebook_is_valid_with_python3_kernel(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_notebook_metadata_is_what_jupyterlab_writes(path):
+    """Opening a notebook in `make lab` and saving it changes no metadata: the committed kernelspec and
+    language_info are those the installed ipykernel reports (the Python version aside, which is the reader's)."""
+    from ipykernel.ipkernel import IPythonKernel
+    from ipykernel.kernelspec import get_kernel_dict
+
+    spec = get_kernel_dict()
+    meta = read(path).metadata
+    assert set(meta) == {"kernelspec", "language_info"}, f"unexpected notebook metadata {sorted(meta)}"
+    assert meta.kernelspec == {"display_name": spec["display_name"], "language": spec["language"],
+                               "name": "python3"}
+    info = {k: v for k, v in IPythonKernel.language_info.items() if k != "version"}
+    assert {k: v for k, v in meta.language_info.items() if k != "version"} == info
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_notebook_executed_top_to_bottom_with_outputs(path):
     code = [c for c in read(path).cells if c.cell_type == "code"]
     counts = [c.execution_count for c in code]
