@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import stack, where
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 __all__ = ["Module", "Embedding", "Linear", "RNNCell", "GRUCell", "sigmoid", "unroll", "sequence_mask"]
 
@@ -319,15 +319,22 @@ def unroll(cell, inputs, h0, mask=None):
     h : Tensor, [batch, H]
         The final state.
     """
+    if not callable(cell):
+        raise TypeError(f"unroll: cell must be callable as cell(x, h), such as an RNNCell, got {type(cell).__name__}")
     if not isinstance(inputs, Tensor) or inputs.ndim != 3:
         raise ValueError(f"unroll: inputs must be a [batch, time, features] Tensor, "
                          f"got {getattr(inputs, 'shape', type(inputs).__name__)}")
     batch, time = inputs.shape[:2]
     if mask is not None:
-        mask = np.asarray(mask)
+        mask = as_array("mask", mask)
         if mask.dtype != np.bool_ or mask.shape != (batch, time):
             raise ValueError(f"unroll: mask must be a boolean array of shape {(batch, time)}, "
                              f"got {mask.dtype} {mask.shape}")
+    if time == 0:  # no step: no outputs, and the final state is h0
+        h0 = h0 if isinstance(h0, Tensor) else Tensor(as_array("h0", h0))
+        if h0.ndim != 2 or h0.shape[0] != batch:
+            raise ValueError(f"unroll: h0 must have shape [batch, H] with batch={batch}, got {h0.shape}")
+        return Tensor(np.zeros((batch, 0, h0.shape[1]), h0.dtype)), h0
     h, outputs = h0, []
     for t in range(time):
         new = cell(inputs[:, t], h)
