@@ -82,17 +82,66 @@ def logsumexp(x, axis=-1, keepdims=False) -> Tensor:
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)
 
 
-def log_softmax(x, axis=-1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``: log-probabilities, computed stably."""
+def log_softmax(x, axis=-1, mask=None) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``: log-probabilities, computed stably.
+
+    With a ``mask``, only the kept entries take part (see :func:`softmax`); the
+    others are ``-inf``, with gradient exactly 0.
+    """
     x = float_tensor("x", x)
     axis = _one_axis(x, axis)
-    s = _shifted(x, axis)
-    return s - s.exp().sum(axis=axis, keepdims=True).log()
+    if mask is None:
+        s = _shifted(x, axis)
+        return s - s.exp().sum(axis=axis, keepdims=True).log()
+    keep = _keep(mask, x, axis)
+    m = np.max(np.where(keep, x.data, -np.inf), axis=axis, keepdims=True) if x.size else 0
+    s = where(keep, x - m, 0.0)  # a masked entry never reaches exp or log, so it cannot make a NaN
+    e = where(keep, s.exp(), 0.0)
+    return where(keep, s - e.sum(axis=axis, keepdims=True).log(), -np.inf)
 
 
-def softmax(x, axis=-1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that sum to 1, computed stably."""
-    return log_softmax(x, axis).exp()
+def softmax(x, axis=-1, mask=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that sum to 1, computed stably.
+
+    Parameters
+    ----------
+    x : Tensor or array_like, float
+        Scores (logits).
+    axis : int
+        The axis whose entries compete.
+    mask : array_like of bool, broadcastable to ``x``, optional
+        True where an entry takes part, False where it must be ignored (for
+        example padding in attention). A masked entry gets probability exactly 0
+        and gradient exactly 0, whatever it holds (also ``inf`` or NaN); the kept
+        entries of a row sum to 1, as if the masked ones were not there.
+
+    Raises
+    ------
+    ValueError
+        If ``mask`` keeps no entry of some row (a softmax over nothing is not
+        defined; PyTorch's ``masked_fill(-inf)`` idiom would return NaN there),
+        or does not broadcast to the shape of ``x``.
+    TypeError
+        If ``mask`` is not boolean.
+    """
+    return log_softmax(x, axis, mask).exp()
+
+
+def _keep(mask, x: Tensor, axis: int) -> np.ndarray:
+    """``mask`` broadcast to ``x``'s shape, checked: boolean, and at least one True in every row."""
+    if isinstance(mask, Tensor) and mask.requires_grad:
+        raise TypeError("mask must be a boolean array, got a Tensor that requires grad")
+    keep = as_array("mask", mask)
+    if keep.dtype != np.bool_:
+        raise TypeError(f"mask must be boolean (True = keep), got dtype {keep.dtype}")
+    try:
+        keep = np.broadcast_to(keep, x.shape)
+    except ValueError:
+        raise ValueError(f"mask of shape {keep.shape} does not broadcast to x of shape {x.shape}") from None
+    if x.shape[axis] and not keep.any(axis=axis).all():
+        raise ValueError(f"mask keeps no entry in some row along axis {axis}: a softmax over nothing "
+                         "is not defined (keep at least one entry per row)")
+    return keep
 
 
 def _rows(x: Tensor, axis: int) -> Tensor:

@@ -1,7 +1,7 @@
 """Layers for small sequence models, built from minigrad's Tensor operations only.
 
 :class:`Module` collects parameters; :class:`Embedding`, :class:`Linear`,
-:class:`RNNCell` and :class:`GRUCell` are the layers; :func:`unroll` runs a cell
+:class:`RNNCell`, :class:`GRUCell` and :class:`LSTMCell` are the layers; :func:`unroll` runs a cell
 over time; :func:`sequence_mask` builds the 0/1 weights that ``sequence_loss``
 needs for padded batches. No layer has a hand-written backward pass: autodiff
 derives every gradient from the primitives in :mod:`minigrad.ops`.
@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import stack, where
-from .tensor import Tensor, as_array
+from .tensor import Tensor, as_array, as_tensor
 
-__all__ = ["Module", "Embedding", "Linear", "RNNCell", "GRUCell", "sigmoid", "unroll", "sequence_mask"]
+__all__ = ["Module", "Embedding", "Linear", "RNNCell", "GRUCell", "LSTMCell", "sigmoid", "unroll",
+           "sequence_mask"]
 
 
 # -- argument checks ----------------------------------------------------------
@@ -37,7 +38,11 @@ def _check_size(name, value):
 
 
 def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:  # not a dtype at all
+        raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, "
+                        f"got {dtype!r}") from None
     if dtype.kind != "f":
         raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, got {dtype}")
     return dtype
@@ -49,10 +54,17 @@ def _as_input(name, x, dtype, last_dim, layer):
         if x.dtype != dtype:
             raise TypeError(f"{layer}: {name} has dtype {x.dtype} but the layer's parameters are {dtype}")
     else:
-        x = Tensor(np.asarray(x, dtype=dtype))
+        x = Tensor(as_array(f"{layer}: {name}", x).astype(dtype))
     if x.ndim == 0 or x.shape[-1] != last_dim:
         raise ValueError(f"{layer}: {name} must have last dimension {last_dim}, got shape {x.shape}")
     return x
+
+
+def _check_any_dtype(dtype):
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a NumPy dtype such as bool or np.float32, got {dtype!r}") from None
 
 
 def _uniform(rng, bound, shape, dtype):
@@ -79,6 +91,8 @@ class Module:
 
     def named_parameters(self, prefix: str = ""):
         """Yield ``(name, tensor)`` for every parameter, in attribute order, each tensor once."""
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a string, got {type(prefix).__name__}")
         seen = set()
         for name, p in self._walk(prefix):
             if id(p) not in seen:
@@ -148,7 +162,7 @@ class Embedding(Module):
 
         The gradient of a row is the sum of the gradients of every position that looked it up.
         """
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        ids = as_array("Embedding: ids", ids)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"Embedding: ids must be integers, got dtype {ids.dtype}")
         bad = (ids < 0) | (ids >= self.num_embeddings)
@@ -184,6 +198,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, *, rng, dtype=np.float64):
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
         self.in_features = _check_size("in_features", in_features)
         self.out_features = _check_size("out_features", out_features)
         rng, dtype = _check_rng(rng), _check_dtype(dtype)
@@ -208,7 +224,7 @@ def sigmoid(x) -> Tensor:
     absolute error is at most about one unit in the last place of 1 (the relative
     error grows in the far negative tail, where the value is below ~1e-8).
     """
-    return 0.5 * ((0.5 * x).tanh() + 1.0)
+    return 0.5 * ((0.5 * as_tensor(x, name="x")).tanh() + 1.0)
 
 
 class RNNCell(Module):
@@ -297,16 +313,100 @@ class GRUCell(RNNCell):
         return n + z * (h - n)                               # = (1 - z) * n + z * h
 
 
+class LSTMCell(RNNCell):
+    """One step of a long short-term memory (Hochreiter & Schmidhuber, 1997), with PyTorch's equations.
+
+    .. math::
+
+        i &= \\sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) \\\\
+        f &= \\sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) \\\\
+        g &= \\tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) \\\\
+        o &= \\sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) \\\\
+        c' &= f \\odot c + i \\odot g \\\\
+        h' &= o \\odot \\tanh(c')
+
+    The state is a pair: the output ``h`` and the memory cell ``c``. The input
+    gate ``i`` decides how much of the candidate ``g`` is written to the memory,
+    the forget gate ``f`` how much of the old memory is kept, and the output gate
+    ``o`` how much of the memory is shown as ``h``. As in PyTorch, the four gates
+    are stacked in the order (i, f, g, o) in ``weight_ih`` and ``weight_hh``, and
+    every parameter is drawn uniformly from ``[-1/sqrt(H), 1/sqrt(H))``, so the
+    parameters copy one to one to and from ``torch.nn.LSTMCell``.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        Sizes ``I`` and ``H``.
+    bias : bool
+        Whether to add the biases ``bias_ih`` and ``bias_hh``.
+    rng : numpy.random.Generator
+        Source of the initial weights.
+    dtype : float dtype
+        dtype of the parameters (float64 by default).
+
+    Attributes
+    ----------
+    weight_ih : Tensor, [4H, I]
+    weight_hh : Tensor, [4H, H]
+    bias_ih, bias_hh : Tensor, [4H], or None when ``bias=False``
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, *, rng, dtype=np.float64):
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
+        self.bias = bool(bias)
+        super().__init__(input_size, hidden_size, rng=rng, dtype=dtype)
+
+    def _build(self, I, H, rng, dtype):
+        bound = 1 / np.sqrt(H)
+        self.weight_ih = _uniform(rng, bound, (4 * H, I), dtype)
+        self.weight_hh = _uniform(rng, bound, (4 * H, H), dtype)
+        self.bias_ih = _uniform(rng, bound, (4 * H,), dtype) if self.bias else None
+        self.bias_hh = _uniform(rng, bound, (4 * H,), dtype) if self.bias else None
+
+    def forward(self, x, state=None) -> tuple[Tensor, Tensor]:
+        """``x : [batch, I]``, ``state = (h, c)``, each ``[batch, H]`` -> the next ``(h, c)``.
+
+        ``state=None`` starts from zeros, as in PyTorch.
+        """
+        x, (h, c) = self._state(x, state)
+        gates = x @ self.weight_ih.T + h @ self.weight_hh.T             # [batch, 4H]
+        if self.bias:
+            gates = gates + self.bias_ih + self.bias_hh
+        H = self.hidden_size
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * g.tanh()
+        h = sigmoid(o) * c.tanh()
+        return h, c
+
+    def _state(self, x, state):
+        dtype = self.weight_ih.dtype
+        if state is None:
+            x = _as_input("x", x, dtype, self.input_size, "LSTMCell")
+            zeros = Tensor(np.zeros(x.shape[:-1] + (self.hidden_size,), dtype))
+            return x, (zeros, zeros)
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise TypeError(f"LSTMCell: state must be a pair (h, c) or None, got {type(state).__name__}")
+        x, h = self._inputs(x, state[0], dtype)
+        c = _as_input("c", state[1], dtype, self.hidden_size, "LSTMCell")
+        if c.shape != h.shape:
+            raise ValueError(f"LSTMCell: h {h.shape} and c {c.shape} must have the same shape")
+        return x, (h, c)
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
 def unroll(cell, inputs, h0, mask=None):
     """Run ``cell`` over time: ``h_t = cell(inputs[:, t], h_{t-1})``.
 
     Parameters
     ----------
-    cell : RNNCell or GRUCell
+    cell : RNNCell, GRUCell or LSTMCell
         Any module called as ``cell(x, h)``.
     inputs : Tensor, [batch, time, I]
     h0 : Tensor or array, [batch, H]
-        The initial state.
+        The initial state; for an LSTMCell a pair ``(h0, c0)``.
     mask : array of bool, [batch, time], optional
         Where ``mask[b, t]`` is False (padding, see :func:`sequence_mask`) the
         state is carried over unchanged, so the final state of a sequence is its
@@ -317,7 +417,7 @@ def unroll(cell, inputs, h0, mask=None):
     outputs : Tensor, [batch, time, H]
         The state after every step (the carried-over state at padded steps).
     h : Tensor, [batch, H]
-        The final state.
+        The final state (for an LSTMCell the pair ``(h, c)``; ``outputs`` holds the ``h`` part).
     """
     if not callable(cell):
         raise TypeError(f"unroll: cell must be callable as cell(x, h), such as an RNNCell, got {type(cell).__name__}")
@@ -331,15 +431,20 @@ def unroll(cell, inputs, h0, mask=None):
             raise ValueError(f"unroll: mask must be a boolean array of shape {(batch, time)}, "
                              f"got {mask.dtype} {mask.shape}")
     if time == 0:  # no step: no outputs, and the final state is h0
-        h0 = h0 if isinstance(h0, Tensor) else Tensor(as_array("h0", h0))
-        if h0.ndim != 2 or h0.shape[0] != batch:
-            raise ValueError(f"unroll: h0 must have shape [batch, H] with batch={batch}, got {h0.shape}")
-        return Tensor(np.zeros((batch, 0, h0.shape[1]), h0.dtype)), h0
+        first = h0[0] if isinstance(h0, tuple) else h0
+        first = first if isinstance(first, Tensor) else Tensor(as_array("h0", first))
+        if first.ndim != 2 or first.shape[0] != batch:
+            raise ValueError(f"unroll: h0 must have shape [batch, H] with batch={batch}, got {first.shape}")
+        return Tensor(np.zeros((batch, 0, first.shape[1]), first.dtype)), \
+            h0 if isinstance(h0, tuple) else first
     h, outputs = h0, []
     for t in range(time):
         new = cell(inputs[:, t], h)
-        h = new if mask is None else where(mask[:, t, None], new, h)
-        outputs.append(h)
+        if mask is not None:  # an LSTM's state is a pair (h, c): carry over both parts
+            keep = mask[:, t, None]
+            new = tuple(map(where, (keep, keep), new, h)) if isinstance(new, tuple) else where(keep, new, h)
+        h = new
+        outputs.append(h[0] if isinstance(h, tuple) else h)
     return stack(outputs, axis=1), h
 
 
@@ -368,7 +473,8 @@ def sequence_mask(lengths, maxlen=None, dtype=np.bool_) -> np.ndarray:
            [1, 1, 1, 0, 0],
            [1, 1, 0, 0, 0]])
     """
-    lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    lengths = as_array("sequence_mask: lengths", lengths)
+    dtype = _check_any_dtype(dtype)
     if lengths.size == 0 and lengths.dtype.kind == "f":  # np.asarray([]) is float64
         lengths = lengths.astype(np.intp)
     if lengths.dtype.kind not in "iu":
