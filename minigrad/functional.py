@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fused import SoftmaxCrossEntropy, SparseSoftmaxCrossEntropy
-from .ops import one_axis, where
+from .ops import one_axis, reduction_params, where
 from .tensor import Tensor, apply, as_array
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
@@ -26,6 +26,8 @@ def float_tensor(name: str, x, dtype=None) -> Tensor:
     with a ``dtype``, an integer or boolean one (a mask) is cast to it. A list or a
     Python number is converted to ``dtype`` (float64 when none is given).
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
     array = as_array(name, x)  # ragged lists, strings, None: an error that names the argument
     if not isinstance(x, (Tensor, np.ndarray, np.generic)):  # a list, tuple or Python number
         return Tensor(array.astype(dtype or (array.dtype if array.dtype.kind == "f" else np.float64)))
@@ -42,6 +44,8 @@ def float_tensor(name: str, x, dtype=None) -> Tensor:
 
 def class_ids(name: str, labels, shape: tuple, num_classes: int) -> np.ndarray:
     """Integer class ids of ``shape``, each in ``[0, num_classes)``, or a clear error."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
     array = as_array(name, labels)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integer class ids, got dtype {array.dtype}")
@@ -76,6 +80,7 @@ def logsumexp(x, axis=-1, keepdims=False) -> Tensor:
     """
     x = float_tensor("x", x)
     axis = _one_axis(x, axis)
+    reduction_params(None, keepdims, x.ndim)  # keepdims must be a bool
     m = np.max(x.data, axis=axis, keepdims=True) if x.shape[axis] else np.zeros(1, x.dtype)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     out = (x - m).exp().sum(axis=axis, keepdims=True).log() + m

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .tensor import Tensor, as_tensor, no_grad
@@ -44,13 +46,24 @@ def gradcheck(f, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0) -> bool:
     GradcheckError
         Naming the input, the entry and both values of the worst mismatch.
     """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    for name, value, low_ok in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        if not (value >= 0 if low_ok else value > 0) or not np.isfinite(value):
+            raise ValueError(f"{name} must be {'>= 0' if low_ok else '> 0'} and finite, got {value}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r}")
     inputs = [t for t in tensors if isinstance(t, Tensor) and t.requires_grad]
     if not inputs:
         raise ValueError("gradcheck needs at least one Tensor argument with requires_grad=True")
     for t in inputs:
         if not t.data.flags.c_contiguous or not t.data.flags.writeable:
             t.data = np.array(t.data)  # we nudge entries in place below
-    out = as_tensor(f(*tensors))
+    out = f(*tensors)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"f must return a Tensor, got {type(out).__name__}")
     # a scalar output is checked as it is, so an error message quotes the numbers x.grad holds
     u = np.ones((), out.dtype) if out.ndim == 0 else np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
 

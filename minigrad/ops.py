@@ -234,12 +234,20 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+def _check_count(name, value):
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a non-negative int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value}")
+
+
 def normalize_axis(axis, ndim, name="axis"):
     """``axis`` (None, an int or a tuple/list of ints, negatives allowed) as a tuple of non-negative ints.
 
     Returns None for None. The order is kept; a repeated axis, an axis outside
     ``[-ndim, ndim)`` or a non-integer (bool and float included) is an error that names ``name``.
     """
+    _check_count("ndim", ndim)
     if axis is None:
         return None
     axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
@@ -256,6 +264,7 @@ def normalize_axis(axis, ndim, name="axis"):
 
 def one_axis(axis, ndim, name="axis") -> int:
     """A single ``axis`` (an int, negatives allowed) as a non-negative int."""
+    _check_count("ndim", ndim)
     if not _is_int(axis):
         raise TypeError(f"{name} must be an int, got {axis!r}")
     return normalize_axis(axis, ndim, name)[0]
@@ -263,6 +272,7 @@ def one_axis(axis, ndim, name="axis") -> int:
 
 def normalize_permutation(axes, ndim, name="axes"):
     """``axes`` of a transpose: empty (reverse all) or each of the ``ndim`` axes once, negatives allowed."""
+    _check_count("ndim", ndim)
     if len(axes) == 0:
         return None
     axes = normalize_axis(tuple(axes), ndim, name)
@@ -273,6 +283,7 @@ def normalize_permutation(axes, ndim, name="axes"):
 
 def normalize_shape(shape, size, name="shape"):
     """``shape`` for a reshape of ``size`` elements: non-negative ints and at most one ``-1``."""
+    _check_count("size", size)
     shape = tuple(shape)
     if not all(_is_int(n) for n in shape):
         raise TypeError(f"{name} must be ints, got {shape!r}")

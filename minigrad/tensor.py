@@ -437,6 +437,9 @@ def accumulate(reduction, x: np.ndarray, **kwargs):
     PyTorch does (and NumPy's ``mean``): a float16 running sum stops growing at
     2048 (2048 + 1 rounds to 2048) and overflows at 65504.
     """
+    if not callable(reduction):
+        raise TypeError(f"reduction must be callable, such as np.sum or np.mean, got {reduction!r}")
+    x = as_array("x", x)
     if x.dtype == np.float16:
         return np.asarray(reduction(x, dtype=np.float32, **kwargs)).astype(np.float16)
     return reduction(x, **kwargs)
