@@ -434,3 +434,15 @@ def test_every_permutation_and_spelling_of_transpose(dtype):
                 out, tout = a.transpose(*spelled), torch.permute(b, perm)
                 assert_close(out, tout, what=f"transpose{spelled}")
                 compare_grads([(a, b)], (out, tout))
+
+
+@pytest.mark.parametrize("left,right", [(np.float32, np.float64), (np.float16, np.float32), (np.float16, np.float64)])
+def test_type_promotion_follows_numpy(left, right):
+    """Two tensors of different float dtypes give NumPy's result dtype. PyTorch agrees except when the
+    wider operand is 0-d: then it keeps the dimensioned tensor's dtype (a documented difference)."""
+    x, y = np.ones(3, left), np.ones(3, right)
+    assert (mg.Tensor(x) * mg.Tensor(y)).dtype == np.result_type(x, y)
+    assert_close(mg.Tensor(x) * mg.Tensor(y), torch.tensor(x) * torch.tensor(y))
+    scalar = np.asarray(2.0, right)
+    assert (mg.Tensor(x) * mg.Tensor(scalar)).dtype == np.result_type(x, scalar) == right
+    assert (torch.tensor(x) * torch.tensor(scalar)).numpy().dtype == left
