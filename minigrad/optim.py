@@ -196,7 +196,8 @@ def clip_grad_norm(params, max_norm) -> float:
     max_norm = _check_number("clip_grad_norm", "max_norm", max_norm, 0.0, low_ok=False)
     grads = [p.grad for p in _check_params(params, "clip_grad_norm") if p.grad is not None]
     norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads)))
-    if norm > max_norm:
-        for g in grads:
-            g *= max_norm / norm
+    if not norm <= max_norm:  # also a NaN norm: every gradient becomes NaN, as in PyTorch and TensorFlow
+        with np.errstate(all="ignore"):  # inf * 0 is NaN, silently, as in PyTorch
+            for g in grads:
+                g *= max_norm / norm
     return norm

@@ -256,3 +256,18 @@ def test_gradcheck_agrees_with_torch_autograd_gradcheck():
             torch.autograd.gradcheck(TorchWrongSquare.apply, (b,))
     finally:
         del mg.PRIMITIVES["WrongSquareForCompare"]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_clip_grad_norm_with_a_non_finite_gradient(bad):
+    """A NaN norm makes every gradient NaN; an infinite one scales by 0 (inf * 0 = NaN), as in PyTorch."""
+    values = [np.array([1.0, bad]), np.array([3.0, 4.0])]
+    ours = [mg.Tensor(np.zeros(2), requires_grad=True) for _ in values]
+    theirs = [torch.zeros(2, dtype=torch.float64, requires_grad=True) for _ in values]
+    for p, tp, g in zip(ours, theirs, values):
+        p.grad, tp.grad = g.copy(), torch.tensor(g)
+    norm = optim.clip_grad_norm(ours, 1.0)
+    tnorm = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    np.testing.assert_array_equal(norm, tnorm.item())
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad, tp.grad.numpy())

@@ -446,3 +446,12 @@ def test_type_promotion_follows_numpy(left, right):
     scalar = np.asarray(2.0, right)
     assert (mg.Tensor(x) * mg.Tensor(scalar)).dtype == np.result_type(x, scalar) == right
     assert (torch.tensor(x) * torch.tensor(scalar)).numpy().dtype == left
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_numpy_scalars_take_the_tensors_dtype_as_in_pytorch(dtype):
+    """np.float64(2.0) * t keeps t's dtype, as PyTorch does (NumPy 2 alone would promote to float64)."""
+    a, b = pair(np.array([1.0, 2.0], dtype))
+    for scalar in (np.float64(2.0), np.float32(0.5), np.int64(3)):
+        for out, tout in ((scalar * a, b * scalar), (a - scalar, b - scalar), (scalar / a, scalar / b)):
+            assert_close(out, tout)
