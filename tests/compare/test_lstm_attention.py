@@ -132,3 +132,11 @@ def test_batched_matmul_of_attention(dtype, sizes, seed):
     out, tout = q @ k, tq @ tk
     assert_close(out, tout)
     compare_grads([(q, tq), (k, tk)], (out, tout))
+
+
+def test_a_row_with_nothing_kept_is_nan_in_pytorch_and_an_error_in_minigrad():
+    x, mask = np.zeros((2, 3)), np.array([[True, False, True], [False, False, False]])
+    expected = torch.softmax(torch.from_numpy(x).masked_fill(~torch.from_numpy(mask), -torch.inf), dim=-1)
+    assert torch.isnan(expected[1]).all() and not torch.isnan(expected[0]).any()
+    with pytest.raises(ValueError, match="mask keeps no entry"):
+        mg.softmax(x, mask=mask)
