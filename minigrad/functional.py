@@ -81,7 +81,10 @@ def logsumexp(x, axis=-1, keepdims=False) -> Tensor:
     x = float_tensor("x", x)
     axis = _one_axis(x, axis)
     reduction_params(None, keepdims, x.ndim)  # keepdims must be a bool
-    m = np.max(x.data, axis=axis, keepdims=True) if x.shape[axis] else np.zeros(1, x.dtype)
+    # m is the largest finite entry: with an inf entry, exp(x - m) still never overflows for the finite
+    # ones, so their gradient is 0 (as exp(x - inf) in PyTorch), not inf / inf
+    finite = np.where(np.isfinite(x.data), x.data, -np.inf)
+    m = np.max(finite, axis=axis, keepdims=True) if x.shape[axis] else np.zeros(1, x.dtype)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     out = (x - m).exp().sum(axis=axis, keepdims=True).log() + m
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)

@@ -7,6 +7,8 @@ same NaN and inf positions, finite entries within a tolerance of the dtype.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from hypothesis import HealthCheck, settings
@@ -16,7 +18,9 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 
 # Derandomized: the same examples on every run, so CI cannot flake; moderate counts keep it to minutes.
-SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,
+# MINIGRAD_COMPARE_EXAMPLES=1000 (and MINIGRAD_COMPARE_SEARCH=1 for fresh random examples) searches deeper.
+SETTINGS = settings(max_examples=int(os.environ.get("MINIGRAD_COMPARE_EXAMPLES", 50)),
+                    derandomize=not os.environ.get("MINIGRAD_COMPARE_SEARCH"), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FLOATS = [np.float16, np.float32, np.float64]

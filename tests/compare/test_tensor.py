@@ -125,6 +125,7 @@ def test_numpy_array_protocol(data, dtype, shape):
     assert a.numpy() is a.data
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy:DeprecationWarning")  # torch
 def test_np_array_of_a_tensor_is_a_copy():
     """Regression (issue 10): writing to np.array(t) changed t."""
     a, b = mg.Tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])
