@@ -206,7 +206,10 @@ class Mean(Primitive):
     @staticmethod
     def vjp(g, ans, x, axis=None, keepdims=False):
         count = x.size // max(ans.size, 1) if x.size else 0
-        return (np.broadcast_to(_expand(g, axis, keepdims) / np.asarray(count, x.dtype), x.shape),)
+        # g / count, computed in float32 for float16 (70,000 is inf in float16; 1/70,000 is not 0)
+        g = _expand(g, axis, keepdims)
+        wide = np.float32 if g.dtype == np.float16 else g.dtype
+        return (np.broadcast_to((g.astype(wide) / np.asarray(count, wide)).astype(g.dtype), x.shape),)
 
 
 class Max(Primitive):

@@ -188,7 +188,10 @@ def test_sum_and_mean(name, data, dtype, shape, keepdims):
 def test_float16_reductions_accumulate_in_float32(dtype):
     """70,000 ones: a float16 running sum would stop at 2048; NumPy's mean and PyTorch give 1."""
     a, b = pair(np.ones(70_000, dtype))
-    assert_close(a.mean(), b.mean())
+    out, tout = a.mean(), b.mean()
+    assert_close(out, tout)
+    compare_grads([(a, b)], (out, tout))  # 1 / 70,000: a float16 subnormal, not 1 / inf = 0
+    assert np.all(a.grad != 0)
     assert_close(a.sum(), b.sum())  # inf in float16 (70,000 > 65,504) in both
     x = np.full((4, 3000), 0.1, dtype)
     assert_close(mg.Tensor(x).sum(axis=1), torch.tensor(x).sum(dim=1), scale=300)
