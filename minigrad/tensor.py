@@ -174,6 +174,10 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
+    def __contains__(self, value):
+        # elementwise, as NumPy and PyTorch: `2.0 in t` is `(t == 2.0).any()` (not a search over rows)
+        return bool(np.any(self.data == as_tensor(value, self, name="value").data))
+
     def _one_number(self, what):
         if self.data.size != 1:
             raise ValueError(f"{what} needs a tensor with one element, got shape {self.shape}")

@@ -203,3 +203,13 @@ def test_a_python_number_takes_the_tensors_float_dtype():
         a, b = pair(np.ones(2, dtype))
         assert mg.as_tensor(0.1, like=a).dtype == dtype
         assert (a * 0.1).dtype == (b * 0.1).detach().numpy().dtype == dtype
+
+
+@covers("Tensor.__contains__")
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes,
+       value=st.sampled_from([0.0, 1.0, -1.0, np.inf, np.nan, 2.5]))
+def test_in_is_elementwise(data, dtype, shape, value):
+    """``value in t`` is ``(t == value).any()`` in PyTorch and NumPy, for a tensor of any rank."""
+    x = data.draw(arrays(dtype, shape))
+    assert (value in mg.Tensor(x)) == (value in torch.tensor(x)) == (value in x)
