@@ -346,9 +346,12 @@ class LSTMCell(RNNCell):
 
     Attributes
     ----------
-    weight_ih : Tensor, [4H, I]
-    weight_hh : Tensor, [4H, H]
-    bias_ih, bias_hh : Tensor, [4H], or None when ``bias=False``
+    weight_ih
+        Tensor of shape ``[4H, I]``: the weights of ``x`` for the gates (i, f, g, o), stacked.
+    weight_hh
+        Tensor of shape ``[4H, H]``: the weights of ``h``, stacked in the same order.
+    bias_ih, bias_hh
+        Tensors of shape ``[4H]``, or None when ``bias=False``.
     """
 
     def __init__(self, input_size, hidden_size, bias=True, *, rng, dtype=np.float64):
