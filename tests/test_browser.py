@@ -156,3 +156,31 @@ def test_search_finds_softmax(visit, server):
     results.first.wait_for(timeout=20_000)
     assert results.count() >= 1
     assert visit.errors == [] and visit.outside == []
+
+
+# Every search control the reader can see: (where it sits, its classes). sphinx-book-theme 1.3 with
+# pydata-sphinx-theme 0.17 adds a header bar above every desktop page that holds a second search box;
+# requirements.txt pins the theme pair without it.
+VISIBLE_SEARCH_CONTROLS = """() => Array.from(document.querySelectorAll(
+        '.search-button, .search-button-field, form.bd-search input'))
+    .filter(e => e.checkVisibility() && e.getBoundingClientRect().width > 0)
+    .map(e => [e.closest('.bd-sidebar-primary') ? 'sidebar' : 'elsewhere', e.className])"""
+HEADER_HEIGHT = "() => { const h = document.querySelector('.bd-header'); return h ? h.getBoundingClientRect().height : 0; }"
+
+
+def test_desktop_page_has_one_search_box_and_it_searches(visit, server):
+    visit.goto(page_url(server, toc_entries()[1]))
+    assert visit.page.evaluate(HEADER_HEIGHT) == 0, "an (empty) header bar above the page"
+    controls = visit.page.evaluate(VISIBLE_SEARCH_CONTROLS)
+    assert [where for where, _ in controls] == ["sidebar"], f"expected one search box, in the sidebar: {controls}"
+
+    visit.page.locator(".bd-sidebar-primary .search-button-field").click()
+    box = visit.page.locator(".search-button__wrapper.show input[name=q]")
+    box.fill("softmax")
+    box.press("Enter")
+    visit.page.wait_for_load_state("load")
+    assert urlsplit(visit.page.url).path == "/search.html"
+    results = visit.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=20_000)
+    assert results.count() >= 1
+    assert visit.errors == [] and visit.outside == []
