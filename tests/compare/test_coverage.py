@@ -39,7 +39,7 @@ def public_names():
 
 def test_every_public_name_is_compared_with_pytorch():
     for path in sorted(HERE.glob("test_*.py")):  # importing them runs their @covers decorators
-        importlib.import_module(path.stem)
+        importlib.import_module(f"{__package__}.{path.stem}" if __package__ else path.stem)
     missing = public_names() - COVERED - set(EXEMPT)
     assert not missing, f"public names without a comparison with PyTorch: {sorted(missing)}"
     stale = (COVERED | set(EXEMPT)) - public_names()

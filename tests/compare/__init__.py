@@ -1,0 +1,1 @@
+"""minigrad against PyTorch: a package, so that its conftest is not confused with tests/conftest.py."""
