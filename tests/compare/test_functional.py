@@ -149,9 +149,10 @@ def torch_sequence_loss(logits, targets, weights, at, ab, st_, sb):
 @pytest.mark.parametrize("flags", FLAGS, ids=lambda f: "".join(map(str, f)))
 @pytest.mark.parametrize("loss", [mg.sequence_loss, mg.sequence_loss_composed], ids=["fused", "composed"])
 @SETTINGS
-@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]),
+@given(data=st.data(), dtype=st.sampled_from(FLOATS),
        btv=st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 5)), dense=st.booleans())
 def test_sequence_loss(loss, flags, data, dtype, btv, dense):
+    """float16 (which TensorFlow accepts) against PyTorch in float32, rounded to float16 at the end."""
     b, t, v = btv
     logits = data.draw(arrays(dtype, btv, edges=False))
     if dense:
@@ -159,11 +160,12 @@ def test_sequence_loss(loss, flags, data, dtype, btv, dense):
     else:
         targets = data.draw(hnp.arrays(np.int64, (b, t), elements=st.integers(0, v - 1)))
     weights = data.draw(hnp.arrays(dtype, (b, t), elements=st.sampled_from([0.0, 1.0, 0.5, 2.0])))
-    (z, tz), (w, tw) = pair(logits), pair(weights)
+    (z, tz), (w, tw) = pair(logits, upcast16=True), pair(weights, upcast16=True)
     kwargs = dict(zip(["average_across_timesteps", "average_across_batch", "sum_over_timesteps",
                        "sum_over_batch"], map(bool, flags)))
     out = loss(z, targets, w, **kwargs)
-    tout = torch_sequence_loss(tz, torch.tensor(targets), tw, *flags)
+    ttargets = torch.tensor(targets.astype(np.float32) if targets.dtype == np.float16 else targets)
+    tout = torch_sequence_loss(tz, ttargets, tw, *flags).to(getattr(torch, np.dtype(dtype).name))
     scale = max(1, b * t) * v
     assert_close(out, tout, scale=scale)
     compare_grads([(z, tz), (w, tw)], (out, tout), scale=scale)
