@@ -402,8 +402,9 @@ class Tensor:
         return apply(ops.Reshape, self, shape=ops.normalize_shape(shape, self.size))
 
     def transpose(self, *axes):
-        """Permute the axes as ``numpy.transpose`` (reverse them when none are given); negatives allowed."""
+        """Permute the axes as ``numpy.transpose`` (reverse them when none, or None, are given); negatives allowed."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        axes = () if axes == (None,) else axes  # x.transpose(None), as NumPy
         return apply(ops.Transpose, self, axes=ops.normalize_permutation(axes, self.ndim))
 
     def take_along_axis(self, indices, axis):

@@ -281,8 +281,8 @@ def test_reshape(data, dtype, shape, spread):
 
 @covers("Transpose", "Tensor.transpose", "Tensor.T", "normalize_permutation")
 @SETTINGS
-@given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes, spelling=st.sampled_from(["args", "tuple",
-                                                                                             "none", "T"]))
+@given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes,
+       spelling=st.sampled_from(["args", "tuple", "none", "None", "T"]))
 def test_transpose_with_every_axis_spelling(data, dtype, shape, spelling):
     """Regression: negative axes gave a wrong gradient (wrong values, or the wrong shape at rank 3)."""
     x = data.draw(arrays(dtype, shape))
@@ -295,7 +295,7 @@ def test_transpose_with_every_axis_spelling(data, dtype, shape, spelling):
         out = a.transpose(tuple(spelled))
     else:
         perm = list(range(len(shape)))[::-1]
-        out = a.transpose() if spelling == "none" else a.T
+        out = a.transpose() if spelling == "none" else a.transpose(None) if spelling == "None" else a.T
     tout = torch.permute(b, tuple(perm))
     assert_close(out, tout)
     compare_grads([(a, b)], (out, tout))
