@@ -24,13 +24,17 @@ __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
 
 
 def _check_params(params, who) -> list:
-    """``params`` (one Tensor or an iterable of them, as in PyTorch) as a list of distinct leaf tensors."""
+    """``params`` as a list of distinct leaf tensors.
+
+    As in PyTorch, ``params`` is an iterable of Tensors, or of ``(name, Tensor)`` pairs such as
+    ``model.named_parameters()``; a single Tensor is also accepted (as one parameter).
+    """
     if isinstance(params, Tensor):
         params = [params]
     elif isinstance(params, (str, bytes, np.ndarray)) or not hasattr(params, "__iter__"):
         raise TypeError(f"{who}: params must be a Tensor or an iterable of Tensors such as model.parameters(), "
                         f"got {type(params).__name__}")
-    params = list(params)
+    params = [p[1] if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) else p for p in params]
     if not params:
         raise ValueError(f"{who}: params is empty; pass model.parameters()")
     seen = set()

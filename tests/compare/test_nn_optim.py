@@ -271,3 +271,18 @@ def test_clip_grad_norm_with_a_non_finite_gradient(bad):
     np.testing.assert_array_equal(norm, tnorm.item())
     for p, tp in zip(ours, theirs):
         np.testing.assert_array_equal(p.grad, tp.grad.numpy())
+
+
+def test_optimizers_take_named_parameters_like_pytorch():
+    rng = np.random.default_rng(3)
+    layer = nn.Linear(2, 2, rng=rng)
+    ref = torch.nn.Linear(2, 2, dtype=torch.float64)
+    copy_into(ref.weight, layer.weight)
+    copy_into(ref.bias, layer.bias)
+    opt, topt = optim.Adam(layer.named_parameters(), lr=0.1), torch.optim.Adam(ref.named_parameters(), lr=0.1)
+    x = rng.normal(size=(3, 2))
+    (layer(x) ** 2).sum().backward()
+    (ref(torch.tensor(x)) ** 2).sum().backward()
+    opt.step(), topt.step()
+    for p, tp in zip(layer.parameters(), ref.parameters()):
+        assert_close(p.data, tp.detach())
