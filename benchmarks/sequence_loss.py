@@ -1,23 +1,35 @@
 """How fast is minigrad's sequence_loss? Forward + backward against PyTorch and hand-written NumPy.
 
 Run ``make bench`` (or ``.venv/bin/python benchmarks/sequence_loss.py``); ``--quick`` for a
-smaller run. Four implementations compute the same thing, the default ``sequence_loss``
+smaller run. Five implementations compute the same thing, the default ``sequence_loss``
 (weighted mean cross-entropy over padded sequences) and its gradient wrt the logits:
 
   minigrad fused     ``mg.sequence_loss`` then ``.backward()`` (the fused cross-entropy primitive)
   minigrad composed  ``mg.sequence_loss_composed`` then ``.backward()`` (autodiff through log_softmax)
-  numpy              the fastest hand-written NumPy we know (:func:`numpy_loss_and_grad`)
+  numpy              the fastest hand-written NumPy we know, on one thread (:func:`numpy_loss_and_grad`)
+  numpy threads      the same on every core, a contiguous share of the blocks per thread
   torch              ``cross_entropy(reduction='none') * w / sum(w)`` on the CPU, when torch is installed
 
-All four get the same arrays; their losses and gradients are checked against each other
+All of them get the same arrays; their losses and gradients are checked against each other
 before anything is timed. Rounds are interleaved (each round runs every implementation
-once, in a rotating order), so a slow spell of the machine hits them all alike; we report
-the median and the minimum. Peak extra memory is measured in the first, untimed call
-with tracemalloc (which sees NumPy's allocations) and given as a multiple of the logits'
-bytes; PyTorch allocates outside tracemalloc's view, so for it we report the growth of
-the peak resident set size instead (Linux only). A second benchmark measures the
-per-operation overhead of the autodiff engine on a long chain of tiny tensors, and a
-third times each step of the softmax cross-entropy alone ("where the time goes").
+once, in a rotating order), so a slow spell of the machine hits them all alike.
+
+Load. While it times, the script reads the CPU time of the whole machine and of this process
+(/proc/stat, /proc/self/stat) over windows of at least a quarter of a second, so it knows how
+much of the machine other processes used during each round. Rounds in a window where they
+used more than LOAD_LIMIT of it are refused and run again (up to EXTRA_ROUNDS times as many);
+if too few quiet rounds remain, the result is computed from all rounds and flagged
+``under_load``. Each ratio is the median over the quiet rounds of the ratio within a round
+(same round, same conditions), with its spread: the 25th and 75th percentiles.
+
+Peak extra memory is measured in the first, untimed call with tracemalloc (which sees NumPy's
+allocations) and given as a multiple of the logits' bytes; PyTorch allocates outside
+tracemalloc's view, so for it we report the growth of the peak resident set size instead
+(Linux only). Further measurements: the copy bandwidth of the machine (the bound for a loss
+that reads the logits once and writes the gradient once), the autodiff engine's overhead per
+operation on long chains of tiny tensors (tensor operands and Python-number operands), the
+fixed cost of a call, the fused path's forward and backward apart, and each step of the
+softmax cross-entropy alone ("where the time goes").
 
 The results go to _build/bench/results.json (not tracked by git) with a description of the
 machine, and the script compares them with the recorded run in benchmarks/results.json, which
@@ -28,6 +40,7 @@ recorded run itself (then re-execute the appendix).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime
 import gc
 import json
@@ -36,6 +49,7 @@ import platform
 import sys
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,39 +60,52 @@ RECORDED = ROOT / "benchmarks" / "results.json"
 OUTPUT = ROOT / "_build" / "bench" / "results.json"
 sys.path.insert(0, str(ROOT))  # benchmark the minigrad of this checkout, whatever is installed
 import minigrad as mg  # noqa: E402
+from minigrad import fused  # noqa: E402
 
 NO_TORCH = "n/a (torch not installed)"
+try:
+    CORES = len(os.sched_getaffinity(0))  # the CPUs this process may use
+except AttributeError:  # not Linux
+    CORES = os.cpu_count() or 1
 
-# Shape [batch, time, vocab] -> interleaved rounds. The composed path takes ~10 s at the largest.
-FULL = {(8, 64, 1000): 200, (32, 128, 8000): 10, (32, 128, 32000): 5}
+# Shape [batch, time, vocab] -> quiet interleaved rounds wanted. The composed path takes ~10 s at the largest.
+FULL = {(8, 64, 1000): 200, (32, 128, 8000): 10, (32, 128, 32000): 7}
 QUICK = {(8, 64, 1000): 60, (32, 128, 8000): 3}
 DTYPES = (np.float32, np.float64)
 # The composed path takes ~10 s a call at the largest shape: where its first call takes longer than
-# SLOW_CALL_S, it is timed in only SLOW_ROUNDS of the rounds.
+# SLOW_CALL_S, it is timed in only SLOW_ROUNDS of the rounds (and takes no part in the ratios).
 SLOW_CALL_S, SLOW_ROUNDS = 3.0, 3
 CHAIN_OPS = 10_000
+# A round is refused when other processes used more than this share of the machine's CPU time
+# (all cores together) during it; refused rounds are run again, up to EXTRA_ROUNDS x the rounds wanted.
+LOAD_LIMIT, EXTRA_ROUNDS, LOAD_WINDOW_S = 0.10, 3, 0.25
+LARGE = ((32, 128, 32000), "float32")
 
-# The issue's targets: (name, what is compared, limit).
+# The targets, float32, forward + backward: (name, what is compared, where, limit).
 TARGETS = [
-    ("fused <= 0.5x PyTorch at [32, 128, 32000] float32", "torch", ((32, 128, 32000), "float32"), 0.5),
-    ("fused <= 1.0x PyTorch at [8, 64, 1000] float32", "torch", ((8, 64, 1000), "float32"), 1.0),
-    ("fused <= 1.3x hand-written NumPy at every shape", "numpy", None, 1.3),
-    ("fused peak extra memory <= 2x the logits' bytes", "memory", None, 2.0),
-    ("per-operation overhead <= 1.5x PyTorch's", "per_op", None, 1.5),
+    ("fused <= 0.3x PyTorch at [32, 128, 32000]", "torch", LARGE, 0.3),
+    ("fused <= 0.5x PyTorch at [8, 64, 1000]", "torch", ((8, 64, 1000), "float32"), 0.5),
+    ("fused <= 1.0x the best one-buffer NumPy, every shape", "numpy", "float32", 1.0),
+    ("fused <= 5x the copy-bandwidth bound at [32, 128, 32000]", "bound", LARGE, 5.0),
+    ("per-op overhead <= 1.0x PyTorch, tensor operands", "per_op", "tensor operands", 1.0),
+    ("per-op overhead <= 1.0x PyTorch, Python-number operands", "per_op", "number operands", 1.0),
+    ("fused peak extra memory <= 1.1x the logits, every shape", "memory", "float32", 1.1),
 ]
 
 
 # -- the implementations ------------------------------------------------------------------
 
-def numpy_loss_and_grad(logits, targets, weights, block_bytes=2 << 20):
+def numpy_loss_and_grad(logits, targets, weights, threads=1, block_bytes=1 << 20):
     """The weighted mean cross-entropy and its gradient wrt ``logits``, in plain NumPy.
 
     The fastest we know how to write: one ``[B, T, V]`` array (the gradient) and nothing
     else of that size. A block of rows at a time, while the block is in the CPU cache, it is
     shifted by the row maximum, exponentiated, summed, and scaled straight into the gradient
     ``softmax * dL/dce`` (the forward and backward fused: no second pass over memory).
-    Like TensorFlow it computes every row, padded or not, so a NaN logit still gives a NaN
-    loss; skipping rows of weight 0 would be faster by the padding fraction.
+    With ``threads > 1`` the blocks are split into contiguous shares, one per thread (NumPy
+    releases the GIL inside its loops). Like TensorFlow it computes every row, padded or not,
+    so a NaN logit still gives a NaN loss; skipping rows of weight 0 would be faster by the
+    padding fraction.
     """
     b, t, v = logits.shape
     n = b * t
@@ -90,19 +117,45 @@ def numpy_loss_and_grad(logits, targets, weights, block_bytes=2 << 20):
     log_sums = np.empty(n, logits.dtype)
     maxs = np.empty((n, 1), logits.dtype)
     step = max(1, block_bytes // (v * logits.itemsize))
-    for start in range(0, n, step):
-        block, p = slice(start, start + step), out[start:start + step]
-        np.max(rows[block], axis=1, keepdims=True, out=maxs[block])
-        np.subtract(rows[block], maxs[block], out=p)
-        np.exp(p, out=p)
-        sums = p.sum(axis=1, keepdims=True)
-        np.log(sums[:, 0], out=log_sums[block])
-        p *= dce[block, None] / sums  # softmax * dL/dce
+
+    def share(starts):
+        for start in starts:
+            block, p = slice(start, start + step), out[start:start + step]
+            np.max(rows[block], axis=1, keepdims=True, out=maxs[block])
+            np.subtract(rows[block], maxs[block], out=p)
+            np.exp(p, out=p)
+            sums = p.sum(axis=1, keepdims=True)
+            np.log(sums[:, 0], out=log_sums[block])
+            p *= dce[block, None] / sums  # softmax * dL/dce
+
+    starts = range(0, n, step)
+    k = min(threads, len(starts))
+    if k > 1:
+        parts = [starts[len(starts) * i // k:len(starts) * (i + 1) // k] for i in range(k)]
+        futures = [_numpy_pool(threads).submit(share, part) for part in parts[1:]]
+        share(parts[0])
+        for f in futures:
+            f.result()
+    else:
+        share(starts)
     everything = np.arange(n)
     ce = log_sums - (rows[everything, labels] - maxs[:, 0])
     out[everything, labels] -= dce  # minus onehot * dL/dce
     loss = np.dot(ce, w) / total if total != 0 else ce.dtype.type(0)
     return loss, grad
+
+
+_POOLS = {}
+
+
+def _numpy_pool(threads):
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(max_workers=threads - 1)
+    return _POOLS[threads]
+
+
+def numpy_threads(logits, targets, weights):
+    return numpy_loss_and_grad(logits, targets, weights, threads=CORES)
 
 
 def minigrad_fused(logits, targets, weights):
@@ -146,20 +199,64 @@ def make_inputs(shape, dtype, seed=0):
 
 
 def timed(f, *args):
-    """Seconds for one call, with the garbage collector off (as timeit does); the result is dropped.
+    """Wall seconds and process CPU seconds (all threads) of one call, with the garbage collector off.
 
     No gc.collect() before the call: walking every Python object evicts the CPU caches, which
     added ~0.2 ms to a 1 ms call (and minigrad's graphs have no cycles to collect anyway).
     """
     gc.disable()
     try:
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         result = f(*args)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         gc.enable()
     del result
-    return seconds
+    return seconds, cpu
+
+
+class LoadMeter:
+    """How much of the machine's CPU time other processes used, over windows of >= LOAD_WINDOW_S (Linux).
+
+    ``mark()`` after each round; the rounds since the last closed window get that window's share
+    (0 = the machine was ours, 0.5 = one of two cores was busy elsewhere, counting time the
+    hypervisor gave to other machines). Without /proc every share is None.
+    """
+
+    def __init__(self):
+        self.shares, self._pending = [], 0
+        self._start = self._read()
+
+    @staticmethod
+    def _read():
+        try:
+            with open("/proc/stat") as fh:
+                v = [int(x) for x in fh.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+            with open("/proc/self/stat") as fh:
+                mine = fh.read().rsplit(")", 1)[1].split()
+            return time.perf_counter(), sum(v), sum(v) - v[3] - v[4], int(mine[11]) + int(mine[12])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def mark(self, final=False):
+        self._pending += 1
+        if self._start is None:
+            self.shares.append(None)
+            self._pending = 0
+            return
+        now = self._read()
+        if now[0] - self._start[0] < LOAD_WINDOW_S and not final:
+            return
+        total, busy, mine = (now[i] - self._start[i] for i in (1, 2, 3))
+        share = max(0.0, (busy - mine) / total) if total > 0 else 0.0
+        self.shares += [round(share, 3)] * self._pending
+        self._pending, self._start = 0, now
+
+    def close(self):
+        if self._pending:
+            self._pending -= 1
+            self.mark(final=True)
+        return self.shares
 
 
 def peak_tracemalloc(f, *args):
@@ -210,6 +307,36 @@ def check_agreement(results, dtype):
         assert not bad.any(), f"{name}: {int(bad.sum())} gradient entries differ from minigrad fused's"
 
 
+def spread(values):
+    """Median, 25th and 75th percentile of ``values`` (None for none)."""
+    if len(values) == 0:
+        return None
+    p25, median, p75 = np.percentile(values, [25, 50, 75])
+    return {"median": float(median), "p25": float(p25), "p75": float(p75)}
+
+
+def interleaved(impls, args, rounds, cap=None):
+    """Time every implementation once per round, in a rotating order, until ``rounds`` quiet rounds.
+
+    Returns the times (wall, cpu) of every round, each round's load share, and which rounds were quiet.
+    """
+    names, cap = list(impls), cap or {}
+    times = {name: [] for name in names}
+    meter, r = LoadMeter(), 0
+    while True:
+        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
+            times[name].append(timed(impls[name], *args) if r < cap.get(name, 1 << 30) else None)
+        meter.mark()
+        r += 1
+        if r >= rounds:  # enough quiet rounds (those of the window still open count as quiet), or the limit
+            quiet = sum(1 for s in meter.shares if s is None or s <= LOAD_LIMIT) + meter._pending
+            if quiet >= rounds or r >= rounds * (1 + EXTRA_ROUNDS):
+                break
+    shares = meter.close()
+    quiet = [s is None or s <= LOAD_LIMIT for s in shares]
+    return times, shares, quiet
+
+
 def bench_loss(impls, shape, dtype, rounds, log):
     logits, targets, weights = make_inputs(shape, dtype)
     args = (logits, targets, weights)
@@ -218,42 +345,59 @@ def bench_loss(impls, shape, dtype, rounds, log):
     # One untimed call each: it warms up, its results are checked against each other, and for the
     # NumPy-based implementations it is also the memory measurement (tracemalloc slows nothing that matters
     # here, and the composed path takes ~10 s a call at the largest shape, so we do not call it once more).
+    # The fused path's buffer cache is emptied first, so that its memory is that of a first call.
     outputs, memory, cap = {}, {}, {}
     for name, f in impls.items():
         start = time.perf_counter()
         if name == "torch":
             outputs[name] = f(*args)
         else:
+            fused.empty_cache()
             outputs[name], memory[name] = peak_tracemalloc(f, *args)
-        slow = name == "minigrad composed" and time.perf_counter() - start > SLOW_CALL_S
-        cap[name] = min(rounds, SLOW_ROUNDS) if slow else rounds
+        if name == "minigrad composed" and time.perf_counter() - start > SLOW_CALL_S:
+            cap[name] = SLOW_ROUNDS
     check_agreement(outputs, dtype)
     del outputs
     assert float(np.sum(logits, dtype=np.float64)) == fingerprint, "an implementation modified its input"
 
-    names = list(impls)
-    times = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
-            if len(times[name]) < cap[name]:
-                times[name].append(timed(impls[name], *args))
+    times, shares, quiet = interleaved(impls, args, rounds, cap)
     if "torch" in impls:
         memory["torch"] = peak_rss_growth(impls["torch"], *args)
 
+    n_quiet = sum(quiet)
+    under_load = n_quiet < max(3, rounds // 2)
+    use = [True] * len(quiet) if under_load else quiet  # too few quiet rounds: all of them, flagged
     entry = {"shape": list(shape), "dtype": np.dtype(dtype).name, "logits_bytes": logits.nbytes,
-             "padding_fraction": round(1 - float(weights.mean()), 4), "rounds": rounds, "results": {}}
-    for name in names:
-        t = np.array(times[name])
+             "padding_fraction": round(1 - float(weights.mean()), 4), "rounds_wanted": rounds,
+             "rounds_run": len(quiet), "rounds_quiet": n_quiet, "under_load": under_load,
+             "load_share": spread([s for s in shares if s is not None]), "results": {}}
+    wall = {name: [t[0] if t is not None and u else None for t, u in zip(times[name], use)] for name in impls}
+    for name in impls:
+        t = np.array([x for x in wall[name] if x is not None])
+        if t.size == 0:  # a capped implementation whose few rounds were all refused: use them, flagged
+            t = np.array([x[0] for x in times[name] if x is not None])
+            entry["results_under_load"] = entry.get("results_under_load", []) + [name]
+        cpu = [c[1] / c[0] for c, u in zip(times[name], use) if c is not None and u and c[0] > 0]
         m = memory[name]
-        entry["results"][name] = {"median_s": float(np.median(t)), "min_s": float(t.min()),
-                                  "times_s": [float(x) for x in t],
-                                  "peak_extra_bytes": m, "peak_extra_x": None if m is None else m / logits.nbytes,
-                                  "memory_method": "peak RSS growth" if name == "torch" else "tracemalloc"}
-    med = {name: entry["results"][name]["median_s"] for name in names}
-    for name in names:
-        r = entry["results"][name]
-        r["vs_numpy"] = med[name] / med["numpy"]
-        r["vs_torch"] = med[name] / med["torch"] if "torch" in med else None
+        entry["results"][name] = {
+            "median_s": float(np.median(t)), "min_s": float(t.min()), "p25_s": float(np.percentile(t, 25)),
+            "p75_s": float(np.percentile(t, 75)), "times_s": [float(x) for x in t],
+            "cpu_per_wall": float(np.median(cpu)) if cpu else None,
+            "peak_extra_bytes": m, "peak_extra_x": None if m is None else m / logits.nbytes,
+            "memory_method": "peak RSS growth" if name == "torch" else "tracemalloc"}
+
+    def per_round(name, reference):
+        """Spread of this implementation's time / the reference's, within each round both ran in."""
+        ratios = [a / b for a, b in zip(wall[name], reference) if a is not None and b is not None]
+        return spread(ratios) if len(ratios) >= 3 else None
+
+    best_numpy = [min(x for x in xs if x is not None) if any(x is not None for x in xs) else None
+                  for xs in zip(*(wall[n] for n in ("numpy", "numpy threads") if n in impls))]
+    for name, r in entry["results"].items():
+        r["vs_torch_spread"] = per_round(name, wall["torch"]) if "torch" in impls else None
+        r["vs_numpy_spread"] = per_round(name, best_numpy)
+        r["vs_torch"] = r["vs_torch_spread"]["median"] if r["vs_torch_spread"] else None
+        r["vs_numpy"] = r["vs_numpy_spread"]["median"] if r["vs_numpy_spread"] else None
     log(entry)
     return entry
 
@@ -272,55 +416,144 @@ def chain(x, a, b, ops):
 
 
 def bench_per_op(torch, rounds):
-    """Forward and backward time per operation of a long chain of [16]-element float64 tensors."""
-    def minigrad_chain():
-        x, a, b = (mg.Tensor(np.full(16, c), requires_grad=True) for c in (0.5, 0.999, 0.001))
+    """Forward and backward time per operation of long chains of [16]-element float64 tensors.
+
+    Two chains: y = y * a + b with ``a`` and ``b`` tensors that require gradients, and with ``a``
+    and ``b`` Python numbers.
+    """
+    def minigrad_chain(numbers):
+        x = mg.Tensor(np.full(16, 0.5), requires_grad=True)
+        if numbers:
+            return chain(x, 0.999, 0.001, CHAIN_OPS)
+        a, b = (mg.Tensor(np.full(16, c), requires_grad=True) for c in (0.999, 0.001))
         return chain(x, a, b, CHAIN_OPS)
 
-    def torch_chain():
-        x, a, b = (torch.full((16,), c, dtype=torch.float64, requires_grad=True) for c in (0.5, 0.999, 0.001))
+    def torch_chain(numbers):
+        x = torch.full((16,), 0.5, dtype=torch.float64, requires_grad=True)
+        if numbers:
+            return chain(x, 0.999, 0.001, CHAIN_OPS)
+        a, b = (torch.full((16,), c, dtype=torch.float64, requires_grad=True) for c in (0.999, 0.001))
         return chain(x, a, b, CHAIN_OPS)
 
-    impls = {"minigrad": minigrad_chain}
-    if torch is not None:
-        impls["torch"] = torch_chain
-    for f in impls.values():
-        f()  # warm-up
-    runs = {name: [] for name in impls}
-    for _ in range(rounds):
-        for name, f in impls.items():
-            gc.collect()
-            gc.disable()
-            try:
-                runs[name].append(f())
-            finally:
-                gc.enable()
     out = {"ops": CHAIN_OPS, "tensor": "[16] float64", "chain": "y = y * a; y = y + b; ...; y.sum().backward()",
-           "rounds": rounds}
-    for name, r in runs.items():
-        fwd, bwd = np.array(r).T / CHAIN_OPS
-        out[name] = {"forward_us": float(np.median(fwd) * 1e6), "backward_us": float(np.median(bwd) * 1e6),
-                     "total_us": float(np.median(fwd + bwd) * 1e6), "min_total_us": float((fwd + bwd).min() * 1e6)}
-    out["ratio"] = out["minigrad"]["total_us"] / out["torch"]["total_us"] if torch is not None else None
+           "rounds_wanted": rounds}
+    for kind, numbers in (("tensor operands", False), ("number operands", True)):
+        impls = {"minigrad": lambda: minigrad_chain(numbers)}
+        if torch is not None:
+            impls["torch"] = lambda: torch_chain(numbers)
+        for f in impls.values():
+            f()  # warm-up
+        runs = {name: [] for name in impls}
+        meter, r = LoadMeter(), 0
+        while True:
+            for name in list(impls)[r % len(impls):] + list(impls)[:r % len(impls)]:
+                gc.collect()
+                gc.disable()
+                try:
+                    runs[name].append(impls[name]())
+                finally:
+                    gc.enable()
+            meter.mark(final=True)  # a round is long enough (tens of ms) for its own window
+            r += 1
+            quiet = [s is None or s <= LOAD_LIMIT for s in meter.shares]
+            if sum(quiet) >= rounds or r >= rounds * (1 + EXTRA_ROUNDS):
+                break
+        under_load = sum(quiet) < max(3, rounds // 2)
+        use = [True] * len(quiet) if under_load else quiet
+        res = {"rounds_run": r, "rounds_quiet": sum(quiet), "under_load": under_load,
+               "load_share": spread([s for s in meter.shares if s is not None])}
+        totals = {}
+        for name, rr in runs.items():
+            fwd, bwd = np.array([x for x, u in zip(rr, use) if u]).T / CHAIN_OPS
+            totals[name] = fwd + bwd
+            res[name] = {"forward_us": float(np.median(fwd) * 1e6), "backward_us": float(np.median(bwd) * 1e6),
+                         "total_us": float(np.median(fwd + bwd) * 1e6), "min_total_us": float((fwd + bwd).min() * 1e6)}
+        res["ratio_spread"] = spread(totals["minigrad"] / totals["torch"]) if torch is not None else None
+        res["ratio"] = res["ratio_spread"]["median"] if torch is not None else None
+        out[kind] = res
     return out
 
 
 def bench_fixed_cost(impls, rounds, shape=(8, 64, 1)):
     """Median seconds of the loss at vocabulary size 1: the cost of a call, whatever the arithmetic."""
     logits, targets, weights = make_inputs(shape, np.float32)
-    times = {name: [] for name in impls}
-    for _ in range(rounds):
-        for name, f in impls.items():
-            times[name].append(timed(f, logits, targets, weights))
-    return {"shape": list(shape), "dtype": "float32", "rounds": rounds,
-            "median_us": {name: float(np.median(t) * 1e6) for name, t in times.items()}}
+    times, shares, quiet = interleaved(impls, (logits, targets, weights), rounds)
+    under_load = sum(quiet) < max(3, rounds // 2)
+    use = [True] * len(quiet) if under_load else quiet
+    return {"shape": list(shape), "dtype": "float32", "rounds_run": len(quiet), "rounds_quiet": sum(quiet),
+            "under_load": under_load,
+            "median_us": {name: float(np.median([x[0] for x, u in zip(t, use) if u]) * 1e6)
+                          for name, t in times.items()}}
+
+
+def bench_bandwidth(shape, dtype, rounds):
+    """The machine's copy bandwidth on an array of the logits' size, and the bound it sets for the loss.
+
+    A copy into memory written once before (no page faults), on one thread and on every core
+    (contiguous halves); the faster is the machine's bandwidth. The loss must read the logits
+    once and write the gradient once, which at that bandwidth takes as long as such a copy:
+    the bound.
+    """
+    src = make_inputs(shape, dtype)[0].reshape(-1)
+    dst = np.empty_like(src)
+    dst.fill(0)
+    pool = ThreadPoolExecutor(max_workers=CORES)
+
+    def copy(threads):
+        cuts = [src.size * i // threads for i in range(threads + 1)]
+        jobs = [pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+        for j in jobs:
+            j.result()
+
+    variants = {"one thread": lambda: np.copyto(dst, src), f"{CORES} threads": lambda: copy(CORES)}
+    times, shares, quiet = interleaved(variants, (), rounds)
+    pool.shutdown()
+    best = {name: min(t[0] for t, q in zip(ts, quiet) if q) if any(quiet) else min(t[0] for t in ts)
+            for name, ts in times.items()}
+    fastest = min(best, key=best.get)
+    seconds = best[fastest]
+    return {"shape": list(shape), "dtype": np.dtype(dtype).name, "bytes_copied": 2 * src.nbytes,
+            "copy_ms": {k: v * 1e3 for k, v in best.items()}, "best": fastest,
+            "bandwidth_gb_s": 2 * src.nbytes / seconds / 1e9, "bound_ms": seconds * 1e3,
+            "rounds_quiet": sum(quiet), "under_load": not any(quiet)}
+
+
+def fused_phases(shape, dtype, rounds):
+    """minigrad fused's forward and backward timed apart, with a cached and with a fresh gradient buffer."""
+    logits, targets, weights = make_inputs(shape, dtype)
+
+    def run(fresh):
+        if fresh:
+            fused.empty_cache()
+        z = mg.Tensor(logits, requires_grad=True)
+        t0 = time.perf_counter()
+        loss = mg.sequence_loss(z, targets, weights)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        return t1 - t0, t2 - t1
+
+    run(False)
+    out = {}
+    for label, fresh in (("reused buffer", False), ("fresh buffer", True)):
+        gc.disable()
+        try:
+            phases = np.array([run(fresh) for _ in range(rounds)])
+        finally:
+            gc.enable()
+        out[label] = {"forward_ms": float(np.median(phases[:, 0]) * 1e3),
+                      "backward_ms": float(np.median(phases[:, 1]) * 1e3),
+                      "total_ms": float(np.median(phases.sum(axis=1)) * 1e3)}
+    return {"shape": list(shape), "dtype": np.dtype(dtype).name, "rounds": rounds,
+            "threads": fused.get_num_threads(), **out}
 
 
 def time_breakdown(shape, dtype, rounds):
     """Where the time of the fused forward + backward goes: each step timed alone, whole arrays.
 
-    Not minigrad's code path (that one works on blocks, where the steps overlap in the cache),
-    but the same steps, in the order minigrad's primitive and TensorFlow's kernel run them.
+    Not minigrad's code path (that one works on blocks, where the steps overlap in the cache,
+    and on every core), but the same steps, in the order minigrad's primitive and TensorFlow's
+    kernel run them, on one thread.
     """
     logits, targets, _ = make_inputs(shape, dtype)
     n, v = logits.shape[0] * logits.shape[1], logits.shape[2]
@@ -358,19 +591,58 @@ def time_breakdown(shape, dtype, rounds):
             "steps_ms": {k: float(np.median(t) * 1e3) for k, t in steps.items()}}
 
 
+def _openblas():
+    """OpenBLAS's version line and threads, read from the library NumPy loaded (Linux), or Nones."""
+    try:
+        with open("/proc/self/maps") as fh:
+            paths = {line.split()[-1] for line in fh if "openblas" in line.lower()}
+    except OSError:
+        return None, None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        config = threads = None
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                f = getattr(lib, f"{prefix}_get_config{suffix}", None)
+                if f is not None and config is None:
+                    f.restype = ctypes.c_char_p
+                    config = f().decode()
+                f = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if f is not None and threads is None:
+                    threads = int(f())
+        if config is not None:
+            return config, threads
+    return None, None
+
+
 def machine(torch):
-    cpu = "unknown"
+    cpu, flags = "unknown", set()
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+            for line in fh:
+                if line.startswith("model name") and cpu == "unknown":
+                    cpu = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
     try:
         memory_gib = round(_status_meminfo() / 2 ** 30, 1)
     except OSError:
         memory_gib = None
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    dispatch = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+    blas, blas_threads = _openblas()
+    simd = [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl") if f in flags]
     return {"platform": platform.platform(), "machine": platform.machine(), "cpu_model": cpu,
-            "cores": os.cpu_count(), "memory_gib": memory_gib, "cpu_busy_at_start": cpu_busy(),
+            "cores": os.cpu_count(), "cores_usable": CORES, "memory_gib": memory_gib,
+            "cpu_simd_flags": simd, "numpy_dispatch": dispatch,
+            "numpy_dispatch_best": dispatch[-1] if dispatch else "baseline",
+            "openblas": blas, "openblas_threads": blas_threads, "minigrad_threads": fused.get_num_threads(),
+            "load_at_start": cpu_busy(), "loadavg_at_start": _loadavg(),
             "python": platform.python_version(),
             "numpy": np.__version__, "minigrad": mg.__version__,
             "torch": torch.__version__ if torch is not None else None,
@@ -378,19 +650,19 @@ def machine(torch):
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def cpu_busy(seconds=1.0):
-    """Fraction of all cores other processes kept busy while we slept ``seconds`` (Linux), or None."""
-    def ticks():
-        with open("/proc/stat") as fh:
-            values = [int(v) for v in fh.readline().split()[1:]]
-        return sum(values), values[3] + values[4]  # total, idle + iowait
+def _loadavg():
     try:
-        total0, idle0 = ticks()
-        time.sleep(seconds)
-        total1, idle1 = ticks()
-    except (OSError, ValueError, IndexError):
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
         return None
-    return round(1 - (idle1 - idle0) / max(1, total1 - total0), 3)
+
+
+def cpu_busy(seconds=1.0):
+    """Share of the machine's CPU time other processes used while we slept ``seconds`` (Linux), or None."""
+    meter = LoadMeter()
+    time.sleep(seconds)
+    meter.mark(final=True)
+    return meter.shares[0]
 
 
 def _status_meminfo():
@@ -408,31 +680,56 @@ def fmt_ratio(x):
     return f"{x:6.2f}x" if x is not None else "    n/a"
 
 
+def fmt_spread(s):
+    return f"{s['median']:5.2f}x [{s['p25']:.2f}-{s['p75']:.2f}]" if s else f"{'n/a':>18}"
+
+
 def print_entry(entry):
     shape = "[" + ", ".join(map(str, entry["shape"])) + "]"
+    load = entry["load_share"]
+    note = (f"  {entry['rounds_quiet']} of {entry['rounds_run']} rounds quiet"
+            + (f", others' share of the CPU median {load['median']:.0%}" if load else "")
+            + ("  UNDER LOAD: all rounds used, ratios unreliable" if entry["under_load"] else ""))
     for name, r in entry["results"].items():
-        torch_col = fmt_ratio(r["vs_torch"])  # "n/a" without torch; the header says why
         mem = f"{r['peak_extra_x']:6.2f}x" if r["peak_extra_x"] is not None else "    n/a"
         mark = "*" if r["memory_method"] != "tracemalloc" else " "
         print(f"{shape:<17} {entry['dtype']:<8} {name:<18} {fmt_time(r['median_s'])} {fmt_time(r['min_s'])}"
-              f"  {torch_col}  {fmt_ratio(r['vs_numpy'])}  {mem}{mark}", flush=True)
+              f"  {fmt_spread(r['vs_torch_spread'])}  {fmt_spread(r['vs_numpy_spread'])}  {mem}{mark}", flush=True)
+    print(note, flush=True)
 
 
-def evaluate_targets(loss_entries, per_op):
+def evaluate_targets(loss_entries, per_op, bandwidth):
     out = []
     for name, kind, where, limit in TARGETS:
-        if kind in ("torch", "numpy", "memory"):
-            values = []
+        values, flagged = [], False
+        if kind in ("torch", "numpy", "memory", "bound"):
             for e in loss_entries:
-                if where is not None and (tuple(e["shape"]), e["dtype"]) != where:
+                key = (tuple(e["shape"]), e["dtype"])
+                if (key != where) if isinstance(where, tuple) else (e["dtype"] != where):
                     continue
                 r = e["results"]["minigrad fused"]
-                values.append({"torch": r["vs_torch"], "numpy": r["vs_numpy"], "memory": r["peak_extra_x"]}[kind])
-            measured = None if not values or None in values else max(values)
+                if kind == "bound":
+                    bound_s = bandwidth["bound_ms"] / 1e3 if bandwidth else None
+                    values.append(None if bound_s is None else
+                                  {"median": r["median_s"] / bound_s, "p25": r["p25_s"] / bound_s,
+                                   "p75": r["p75_s"] / bound_s})
+                    flagged |= bool(bandwidth and bandwidth["under_load"])
+                elif kind == "memory":
+                    values.append(None if r["peak_extra_x"] is None else {"median": r["peak_extra_x"]})
+                else:
+                    values.append(r[f"vs_{kind}_spread"])
+                flagged |= e["under_load"] and kind != "memory"
         else:
-            measured = per_op["ratio"]
-        met = None if measured is None else bool(measured <= limit)
-        out.append({"target": name, "limit": limit, "measured": measured, "met": met})
+            values.append(per_op[where]["ratio_spread"])
+            flagged |= per_op[where]["under_load"]
+        if not values or None in values:
+            measured = None
+        else:
+            measured = max(values, key=lambda v: v["median"])  # the worst shape
+        met = None if measured is None else bool(measured["median"] <= limit)
+        out.append({"target": name, "limit": limit, "measured": None if measured is None else measured["median"],
+                    "spread": None if measured is None or "p25" not in measured else [measured["p25"], measured["p75"]],
+                    "met": met, "under_load": flagged})
     return out
 
 
@@ -470,20 +767,26 @@ def main(argv=None):
             torch = None
     shapes = QUICK if args.quick else FULL
     info = machine(torch)
-    print(f"machine: {info['cpu_model']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['platform']}")
-    print(f"numpy {info['numpy']}, minigrad {info['minigrad']}, torch "
+    print(f"machine: {info['cpu_model']}, {info['cores']} cores ({info['cores_usable']} usable), "
+          f"{info['memory_gib']} GiB, {info['platform']}")
+    print(f"SIMD: NumPy dispatches up to {info['numpy_dispatch_best']}; {info['openblas']} "
+          f"({info['openblas_threads']} threads)")
+    print(f"numpy {info['numpy']}, minigrad {info['minigrad']} ({info['minigrad_threads']} threads), torch "
           + (f"{info['torch']} ({info['torch_threads']} threads)" if torch is not None else NO_TORCH))
-    busy = info["cpu_busy_at_start"]
-    if busy is not None and busy > 0.1:
-        print(f"WARNING: other processes kept {busy:.0%} of the CPU busy just now: the timings will be noisy "
-              "(and PyTorch's threads wait for each other when a core is busy)")
-    print("\nsequence_loss forward + backward (weighted mean over padded sequences), median and min of the rounds;")
-    print("ratios are medians over the median of PyTorch / of hand-written NumPy; peak extra memory in logits' bytes")
-    print("(* = peak RSS growth, since tracemalloc does not see PyTorch's allocations)\n")
-    print(f"{'shape':<17} {'dtype':<8} {'implementation':<18} {'median':>11} {'min':>11}  {'/torch':>7}  "
-          f"{'/numpy':>7}  {'memory':>7}")
+    busy = info["load_at_start"]
+    print(f"load: other processes used {busy:.0%} of the CPU in the last second; load average "
+          f"{info['loadavg_at_start']}" if busy is not None else "load: not measurable here (no /proc)")
+    if busy is not None and busy > LOAD_LIMIT:
+        print(f"WARNING: the machine is busy: rounds where others use more than {LOAD_LIMIT:.0%} of the CPU are "
+              "refused and run again; where too few quiet rounds remain, results are flagged UNDER LOAD")
+    print("\nsequence_loss forward + backward (weighted mean over padded sequences): median and min time of the")
+    print("quiet rounds; ratios: median of the per-round ratio [25th-75th percentile] to PyTorch and to the best")
+    print("one-buffer NumPy (one thread or all); peak extra memory in logits' bytes (* = peak RSS growth)\n")
+    print(f"{'shape':<17} {'dtype':<8} {'implementation':<18} {'median':>11} {'min':>11}  {'/torch':>18}  "
+          f"{'/numpy':>18}  {'memory':>7}")
 
-    impls = {"minigrad fused": minigrad_fused, "minigrad composed": minigrad_composed, "numpy": numpy_loss_and_grad}
+    impls = {"minigrad fused": minigrad_fused, "minigrad composed": minigrad_composed,
+             "numpy": numpy_loss_and_grad, "numpy threads": numpy_threads}
     if torch is not None:
         impls["torch"] = torch_impl(torch)
     entries = []
@@ -493,14 +796,19 @@ def main(argv=None):
 
     per_op = bench_per_op(torch, rounds=5 if args.quick else 9)
     print(f"\nper-operation overhead, {CHAIN_OPS} operations on [16] float64 tensors (forward + backward), median:")
-    for name in ("minigrad", "torch"):
-        if name in per_op:
-            p = per_op[name]
-            print(f"  {name:<9} {p['total_us']:6.2f} us/op  (forward {p['forward_us']:.2f}, backward {p['backward_us']:.2f})")
-        else:
-            print(f"  {name:<9} {NO_TORCH}")
-    if per_op["ratio"] is not None:
-        print(f"  ratio minigrad / torch: {per_op['ratio']:.2f}x")
+    for kind in ("tensor operands", "number operands"):
+        p = per_op[kind]
+        print(f"  {kind} ({p['rounds_quiet']} of {p['rounds_run']} rounds quiet"
+              + (", UNDER LOAD" if p["under_load"] else "") + ")")
+        for name in ("minigrad", "torch"):
+            if name in p:
+                q = p[name]
+                print(f"    {name:<9} {q['total_us']:6.2f} us/op  (forward {q['forward_us']:.2f}, "
+                      f"backward {q['backward_us']:.2f})")
+            else:
+                print(f"    {name:<9} {NO_TORCH}")
+        if p["ratio"] is not None:
+            print(f"    minigrad / torch: {fmt_spread(p['ratio_spread'])}")
 
     fixed = bench_fixed_cost(impls, rounds=50 if args.quick else 200)
     print(f"\nthe cost of a call: forward + backward at {fixed['shape']} float32 (vocabulary 1), median:")
@@ -508,23 +816,42 @@ def main(argv=None):
         print(f"  {name:<18} {us:7.0f} us")
 
     largest = max(shapes, key=lambda s: np.prod(s))
+    bandwidth = bench_bandwidth(largest, np.float32, rounds=5 if args.quick else 9)
+    print(f"\ncopy bandwidth on {list(largest)} float32 ({bandwidth['bytes_copied'] / 1e9:.2f} GB read + written): "
+          + ", ".join(f"{k} {v:.1f} ms" for k, v in bandwidth["copy_ms"].items())
+          + f"; {bandwidth['bandwidth_gb_s']:.1f} GB/s: the bound for the loss is {bandwidth['bound_ms']:.1f} ms")
+
+    phases = fused_phases(largest, np.float32, rounds=3 if args.quick else 5)
+    print(f"\nminigrad fused at {list(largest)} float32 on {phases['threads']} threads, median ms:")
+    for label in ("reused buffer", "fresh buffer"):
+        p = phases[label]
+        print(f"  {label:<14} forward {p['forward_ms']:7.1f}  backward {p['backward_ms']:7.1f}  "
+              f"total {p['total_ms']:7.1f}")
+
     breakdown = time_breakdown(largest, np.float32, rounds=3 if args.quick else 5)
-    print(f"\nwhere the time goes, {list(largest)} float32, each step alone on the whole array (median ms):")
+    print(f"\nwhere the time goes, {list(largest)} float32, each step alone on the whole array, one thread (median ms):")
     for step, ms in breakdown["steps_ms"].items():
         print(f"  {step:<32} {ms:8.1f}")
 
-    targets = evaluate_targets(entries, per_op)
-    print("\ntargets:")
+    targets = evaluate_targets(entries, per_op, bandwidth if tuple(largest) == LARGE[0] else None)
+    print("\ntargets (float32, forward + backward; the worst shape; [25th-75th percentile of the rounds]):")
     for t in targets:
         state = "n/a" if t["met"] is None else ("met" if t["met"] else "MISSED")
         value = "n/a" if t["measured"] is None else f"{t['measured']:.2f}"
-        print(f"  {state:<6} {t['target']:<52} measured {value}")
+        extra = f" [{t['spread'][0]:.2f}-{t['spread'][1]:.2f}]" if t["spread"] else ""
+        print(f"  {state:<6} {t['target']:<58} measured {value}{extra}"
+              + ("  (UNDER LOAD)" if t["under_load"] else ""))
 
-    info["cpu_busy_at_end"] = cpu_busy()
+    info["load_at_end"] = cpu_busy()
+    info["loadavg_at_end"] = _loadavg()
     results = {"machine": info, "quick": args.quick, "torch_available": torch is not None,
-               "timing": "interleaved rounds, rotating order, gc off while timing; median and min",
-               "sequence_loss": entries, "per_op": per_op, "fixed_cost": fixed, "breakdown": breakdown,
-               "targets": targets}
+               "timing": "interleaved rounds, rotating order, gc off while timing; rounds where other processes "
+                         f"used more than {LOAD_LIMIT:.0%} of the CPU refused; median, min and per-round ratios",
+               "load_limit": LOAD_LIMIT,
+               "under_load": any(e["under_load"] for e in entries) or any(
+                   per_op[k]["under_load"] for k in ("tensor operands", "number operands")),
+               "sequence_loss": entries, "per_op": per_op, "fixed_cost": fixed, "bandwidth": bandwidth,
+               "fused_phases": phases, "breakdown": breakdown, "targets": targets}
     if args.output.resolve() != RECORDED.resolve() and RECORDED.exists():
         compare_with_recorded(entries, json.loads(RECORDED.read_text()))
     args.output.parent.mkdir(parents=True, exist_ok=True)
