@@ -39,6 +39,7 @@ and :func:`empty_cache` gives the cached buffer back to the operating system.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -136,7 +137,7 @@ def _new_buffer(shape: tuple, dtype) -> np.ndarray:
     """An uninitialised C-contiguous array; large ones reuse the last one's memory once nothing references it."""
     global _cached
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < _CACHE_MIN_BYTES:
         return np.empty(shape, dtype)
     with _cache_lock:
@@ -167,7 +168,7 @@ def _softmax_rows(logits: np.ndarray):
     maxs, sums : ndarray, [N, 1] with ``N`` the number of rows
         Each row's maximum and ``sum(exp(s))``.
     """
-    n, v = int(np.prod(logits.shape[:-1])), logits.shape[-1]
+    n, v = math.prod(logits.shape[:-1]), logits.shape[-1]
     maxs, sums = np.zeros((n, 1), logits.dtype), np.zeros((n, 1), logits.dtype)
     if logits.size == 0:  # no rows, or no classes
         return np.zeros(logits.shape, logits.dtype), maxs, sums
