@@ -8,6 +8,7 @@ positional arguments; metadata such as ``axis`` are keyword arguments. A
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -286,13 +287,19 @@ def normalize_permutation(axes, ndim, name="axes"):
 
 def normalize_shape(shape, size, name="shape"):
     """``shape`` for a reshape of ``size`` elements: non-negative ints and at most one ``-1``."""
-    _check_count("size", size)
     shape = tuple(shape)
+    if type(size) is int and size >= 0 and all(type(n) is int and n >= -1 for n in shape):
+        # plain Python ints, the common case: only the fit is left to check (the general path below
+        # checks the same things one by one, and says what is wrong)
+        free, known = shape.count(-1), math.prod(shape)
+        if free == 0 and known == size or free == 1 and known != 0 and size % -known == 0:
+            return shape
+    _check_count("size", size)
     if not all(_is_int(n) for n in shape):
         raise TypeError(f"{name} must be ints, got {shape!r}")
     if any(n < -1 for n in shape) or shape.count(-1) > 1:
         raise ValueError(f"{name} {shape!r} may hold non-negative sizes and at most one -1")
-    known = int(np.prod([n for n in shape if n != -1]))
+    known = math.prod(n for n in shape if n != -1)  # Python ints: exact, and ~10x faster than np.prod
     if -1 in shape and (known == 0 or size % known) or -1 not in shape and known != size:
         raise ValueError(f"{name} {shape!r} does not fit {size} element(s)")
     return tuple(int(n) for n in shape)
@@ -310,11 +317,11 @@ def reduction_params(axis, keepdims, ndim) -> dict:
 class Reshape(Primitive):
     @staticmethod
     def forward(x, shape):
-        return np.reshape(x, shape)
+        return x.reshape(shape)  # the method: np.reshape's dispatch costs more than a small reshape
 
     @staticmethod
     def vjp(g, ans, x, shape):
-        return (np.reshape(g, x.shape),)
+        return (g.reshape(x.shape),)
 
 
 class Transpose(Primitive):
