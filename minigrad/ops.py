@@ -129,6 +129,10 @@ class MatMul(Primitive):
     def forward(x, y):
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError("both operands of @ need at least one dimension (use * for a scalar)")
+        inner = y.shape[0] if y.ndim == 1 else y.shape[-2]
+        if x.shape[-1] != inner:
+            raise ValueError(f"x @ y needs the last dimension of x ({x.shape[-1]}) to equal "
+                             f"{'the length' if y.ndim == 1 else 'the second-to-last dimension'} of y ({inner})")
         return _matmul(x, y)
 
     @staticmethod

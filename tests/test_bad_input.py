@@ -162,6 +162,8 @@ CASES = {
     "comparison shapes": (lambda: X < np.ones(4), ValueError, r"<: shapes \(2, 3\) and \(4,\) do not broadcast"),
     "operator other": (lambda: X + "a", TypeError, "unsupported operand"),
     "matmul 0-d": (lambda: X @ 2.0, ValueError, "MatMul: both operands of @ need at least one dimension"),
+    "matmul shapes": (lambda: X @ np.ones((2, 2)), ValueError, r"MatMul: x @ y needs the last dimension of x \(3\) to equal the second-to-last dimension of y \(2\)"),
+    "matmul vector": (lambda: X @ np.ones(2), ValueError, r"the length of y \(2\)"),
     "as_tensor x": (lambda: mg.as_tensor({"a": 1}), TypeError, "x must be numeric"),
     "as_tensor like": (lambda: mg.as_tensor(1.0, like=np.ones(2)), TypeError, "like must be a Tensor or None"),
     "as_array value": (lambda: mg.as_array("weights", [[1], [2, 3]]), ValueError, "weights is not a rectangular"),
@@ -231,7 +233,7 @@ CASES = {
     "sequence_loss logits ragged": (lambda: mg.sequence_loss([[[0.0]], [[0.0, 1.0]]], T, W), ValueError, "logits is not a rectangular"),
     "sequence_loss average_across_timesteps": (lambda: mg.sequence_loss(Z, T, W, average_across_timesteps="no"), TypeError, "average_across_timesteps must be True or False"),
     "sequence_loss average_across_batch": (lambda: mg.sequence_loss(Z, T, W, average_across_batch=None), TypeError, "average_across_batch must be True or False"),
-    "sequence_loss sum_over_timesteps": (lambda: mg.sequence_loss(Z, T, W, sum_over_timesteps=1), TypeError, "sum_over_timesteps must be True or False"),
+    "sequence_loss sum_over_timesteps": (lambda: mg.sequence_loss(Z, T, W, sum_over_timesteps=2), TypeError, "sum_over_timesteps must be True or False"),
     "sequence_loss sum_over_batch": (lambda: mg.sequence_loss(Z, T, W, sum_over_batch="yes"), TypeError, "sum_over_batch must be True or False"),
     # minigrad.gradcheck
     "gradcheck f": (lambda: mg.gradcheck("f", X), TypeError, "f must be callable"),
