@@ -67,6 +67,7 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True, avera
         Divide the weighted sum over that axis by the sum of the weights.
     sum_over_timesteps, sum_over_batch : bool
         Divide the weighted sum over that axis by the number of non-zero weights.
+        Each flag may also be 0 or 1, as TensorFlow accepts.
     softmax_loss_function : callable, optional
         ``f(labels=..., logits=...)`` taking the flattened targets (``[N]`` or
         ``[N, V]``) and logits ``[N, V]`` with ``N = batch * time``, returning ``[N]``.
@@ -184,7 +185,8 @@ def _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_functio
     flags = {"average_across_timesteps": at, "average_across_batch": ab,
              "sum_over_timesteps": st, "sum_over_batch": sb}
     for name, flag in flags.items():
-        if not isinstance(flag, (bool, np.bool_)):
+        # TensorFlow tests the flags for truth, so 0 and 1 work there too; anything else is a mistake
+        if not (isinstance(flag, (bool, np.bool_)) or (isinstance(flag, (int, np.integer)) and flag in (0, 1))):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
     for first, second, why in _CONTRADICTIONS:
         if flags[first] and flags[second]:

@@ -342,3 +342,15 @@ def test_against_pytorch_when_available():
     ce = torch.nn.functional.cross_entropy(tz.reshape(-1, 7), torch.tensor(targets).reshape(-1), reduction="none")
     (ce * tw.reshape(-1)).sum().div(tw.sum()).backward()
     np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_flags_may_be_0_or_1_as_in_tensorflow():
+    # TensorFlow tests each flag for truth, so 0 and 1 (Python or NumPy integers) act as False and True
+    logits, targets, weights = EXAMPLE2_LOGITS, EXAMPLE2_TARGETS, np.ones((2, 3))
+    as_bool = mg.sequence_loss(logits, targets, weights, average_across_timesteps=False,
+                               average_across_batch=True).numpy()
+    as_int = mg.sequence_loss(logits, targets, weights, average_across_timesteps=np.int64(0),
+                              average_across_batch=1).numpy()
+    np.testing.assert_array_equal(as_int, as_bool)
+    with pytest.raises(TypeError, match="sum_over_batch must be True or False"):
+        mg.sequence_loss(logits, targets, weights, average_across_batch=False, sum_over_batch=2)
