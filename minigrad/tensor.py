@@ -356,10 +356,10 @@ class Tensor:
         return _binary(ops.MatMul, other, self)
 
     def __pow__(self, exponent):
-        return _binary(ops.Pow, self, exponent)
+        return ops.power(self, exponent)  # power checks its arguments (integer ** negative integer)
 
     def __rpow__(self, base):
-        return _binary(ops.Pow, base, self)
+        return ops.power(base, self)
 
     def __neg__(self):
         return apply(ops.Neg, self)

@@ -178,6 +178,8 @@ CASES = {
     "power base": (lambda: mg.power("2", V), TypeError, "base must be"),
     "power exponent": (lambda: mg.power(V, None), TypeError, "exponent must be"),
     "power exponent negative integer": (lambda: mg.power(2, mg.Tensor([-1])), ValueError, "exponent: an integer base"),
+    "** exponent negative integer": (lambda: mg.Tensor([1, 2]) ** -1, ValueError, "exponent: an integer base"),
+    "** exponent text": (lambda: X ** "2", TypeError, "exponent must be a Tensor, an array or a number"),
     "getitem x": (lambda: mg.getitem([1.0, "a"], 0), TypeError, "x must be numeric"),
     "where condition": (lambda: mg.where([1, 0, 1], V, V), TypeError, "condition must be boolean"),
     "where x": (lambda: mg.where([True], "a", V), TypeError, "x must be"),
