@@ -40,7 +40,7 @@ print("NumPy dispatches to:", [name for name in __cpu_dispatch__ if __cpu_featur
 endef
 export CHECK_NUMPY_DISPATCH
 
-.PHONY: help setup lock book test test-compare test-portable lab serve notebooks bench clean html
+.PHONY: help setup lock book pdf test-pdf test test-compare test-portable lab serve notebooks bench clean html
 
 # Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
 # after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
@@ -66,6 +66,8 @@ export DEDUPE_INLINE_SCRIPTS
 help:
 	@echo "make book       create .venv if needed, build the book into $(HTML)"
 	@echo "make test       build with warnings as errors, then pytest tests/ and every notebook (nbval)"
+	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (headless Chromium); the site links it"
+	@echo "make test-pdf   make pdf, then check it: pages, embedded fonts, typeset math, chapters, figures"
 	@echo "make test-compare  install the 'compare' extra (PyTorch CPU), pytest tests/compare against it"
 	@echo "make test-portable  nbval on every notebook as on older CPUs (NumPy dispatch + OpenBLAS kernel)"
 	@echo "make lab        JupyterLab on 127.0.0.1 with book/ as its root"
@@ -117,6 +119,23 @@ book: html
 # pytest exits 5 when it collected nothing; we always have tests, so that is an error, said out loud.
 test: html
 	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) --ignore=tests/compare || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+SINGLEHTML := _build/singlehtml
+PDF        := _build/pdf/book.pdf
+
+# The whole book as one PDF (A4, a contents list, typeset math, figures, page numbers, bookmarks): the
+# single-page HTML build, printed by the headless Chromium of the browser tests (tools/print_pdf.py). Then the
+# website is built again, so that every page's header links the PDF (tools/book_downloads.py).
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml $(JB_FLAGS)
+	$(BIN)/python tools/print_pdf.py $(SINGLEHTML) $(PDF)
+	$(MAKE) --no-print-directory html
+
+# About two minutes (most of it Chromium typesetting and printing ~200 pages), so not part of `make test`.
+test-pdf: pdf
+	status=0; MINIGRAD_REQUIRE_PDF=1 $(BIN)/pytest tests/test_pdf.py -p no:cacheprovider || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
