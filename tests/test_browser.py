@@ -184,3 +184,15 @@ def test_desktop_page_has_one_search_box_and_it_searches(visit, server):
     results.first.wait_for(timeout=20_000)
     assert results.count() >= 1
     assert visit.errors == [] and visit.outside == []
+
+
+def test_header_offers_the_code_archive(visit, server):
+    visit.goto(page_url(server, toc_entries()[1]))
+    link = visit.page.locator(".bd-header-article a.book-download-code")
+    assert link.count() == 1 and link.is_visible(), "no visible 'Get the code' link in the page's header"
+    assert "Get the code" in link.inner_text()
+    url = visit.page.evaluate("() => document.querySelector('.bd-header-article a.book-download-code').href")
+    response = visit.page.request.get(url)
+    assert response.status == 200, f"{url}: HTTP {response.status}"
+    assert response.body()[:4] == b"PK\x03\x04", "the download is not a zip file"
+    assert visit.errors == [] and visit.outside == []

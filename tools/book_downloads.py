@@ -12,7 +12,6 @@ timestamps and permissions, so the same sources give the same bytes.
 
 import os
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -29,25 +28,13 @@ SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 
-def tracked_files(root: Path):
-    """Paths git tracks under root (a checkout's scratch files stay out), or None outside a git checkout."""
-    try:
-        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return {Path(p) for p in out.stdout.decode("utf-8").split("\0") if p}
-
-
 def archive_members(root: Path) -> list[Path]:
-    """The files of the archive, relative to root, sorted."""
-    tracked = tracked_files(root)
+    """The files of the archive, relative to root, sorted: the same files the book was built from."""
     found = [Path(name) for name in ARCHIVE_FILES if (root / name).is_file()]
     for folder in ARCHIVE_FOLDERS:
         for dirpath, dirnames, filenames in os.walk(root / folder):
             dirnames[:] = [d for d in dirnames if d not in SKIP_PARTS and not d.endswith(".egg-info")]
             found += [(Path(dirpath) / f).relative_to(root) for f in filenames if not f.endswith(".pyc")]
-    if tracked is not None:
-        found = [p for p in found if p in tracked]
     return sorted(set(found))
 
 
