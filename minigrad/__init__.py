@@ -19,10 +19,12 @@ from .ops import concatenate, divide_no_nan, stack, where
 from .tensor import PRIMITIVES, Primitive, Tensor, is_grad_enabled, no_grad
 from . import fused  # noqa: F401  (registers the fused primitives)
 from . import nn, optim
+from . import creation
+from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 
 # book/api.md promises that every name a module documents (its __all__) is also a top-level name.
 _DOCUMENTED = [sys.modules[f"{__name__}.{m}"]
-               for m in ("tensor", "ops", "functional", "fused", "losses", "gradcheck", "nn", "optim")]
+               for m in ("tensor", "ops", "functional", "fused", "losses", "gradcheck", "nn", "optim", "creation")]
 globals().update({name: getattr(m, name) for m in _DOCUMENTED for name in m.__all__ if name not in globals()})
 
 __version__ = "0.1.0"

@@ -6,46 +6,34 @@ over time; :func:`sequence_mask` builds the 0/1 weights that ``sequence_loss``
 needs for padded batches. No layer has a hand-written backward pass: autodiff
 derives every gradient from the primitives in :mod:`minigrad.ops`.
 
-Every layer draws its initial weights from an explicit ``numpy.random.Generator``
-(``rng=np.random.default_rng(seed)``), so a model is reproducible bit for bit.
-The initialisations are PyTorch's defaults.
+Every layer draws its initial weights from ``rng``: a ``numpy.random.Generator``
+(``rng=np.random.default_rng(seed)``) or an int seed makes a model reproducible bit
+for bit; ``rng=None`` (the default) draws fresh entropy, so each run differs.
+The initial weights follow PyTorch's rules for ``Embedding``, ``Linear`` and
+``LSTMCell``; :class:`RNNCell` and :class:`GRUCell` differ in the input weights
+and biases (see :class:`RNNCell`). ``state_dict()`` uses PyTorch's keys and shapes
+for every layer, so weights move both ways (see :meth:`Module.state_dict`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .checks import float_dtype, generator, positive_int
+from .layers import Dropout, LayerNorm, ReLU, Sequential, Sigmoid, Tanh
+from .module import Module
 from .ops import stack, where
 from .tensor import Tensor, as_array, as_tensor
 
 __all__ = ["Module", "Embedding", "Linear", "RNNCell", "GRUCell", "LSTMCell", "sigmoid", "unroll",
-           "sequence_mask"]
+           "sequence_mask", "Sequential", "Dropout", "LayerNorm", "ReLU", "Sigmoid"]
+# nn.Tanh (the module) works, but is not in __all__: every name of __all__ is also a top-level name,
+# and mg.Tanh is the primitive minigrad.ops.Tanh.
 
 
 # -- argument checks ----------------------------------------------------------
 
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, such as np.random.default_rng(0), "
-                        f"got {type(rng).__name__}")
-    return rng
-
-
-def _check_size(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:  # not a dtype at all
-        raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, "
-                        f"got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, got {dtype}")
-    return dtype
+_check_rng, _check_size, _check_dtype = generator, positive_int, float_dtype  # the shared checks (checks.py)
 
 
 def _as_input(name, x, dtype, last_dim, layer):
@@ -74,62 +62,6 @@ def _uniform(rng, bound, shape, dtype):
 
 # -- modules --------------------------------------------------------------------
 
-class Module:
-    """Base class of the layers and of models built from them.
-
-    Every attribute that is a Tensor with ``requires_grad=True`` is a parameter;
-    every attribute that is a Module (or a list or tuple of Modules) is a child,
-    whose parameters are named ``child.name``. Subclasses define ``forward``;
-    calling the module calls it.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
-
-    def forward(self, *args, **kwargs):  # pragma: no cover - interface
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
-
-    def named_parameters(self, prefix: str = ""):
-        """Yield ``(name, tensor)`` for every parameter, in attribute order, each tensor once."""
-        if not isinstance(prefix, str):
-            raise TypeError(f"prefix must be a string, got {type(prefix).__name__}")
-        seen = set()
-        for name, p in self._walk(prefix):
-            if id(p) not in seen:
-                seen.add(id(p))
-                yield name, p
-
-    def _walk(self, prefix):
-        for name, value in vars(self).items():
-            if isinstance(value, Tensor) and value.requires_grad:
-                yield prefix + name, value
-            elif isinstance(value, Module):
-                yield from value._walk(f"{prefix}{name}.")
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if isinstance(item, Module):
-                        yield from item._walk(f"{prefix}{name}.{i}.")
-
-    def parameters(self) -> list:
-        """Every parameter (see :meth:`named_parameters`), as a list."""
-        return [p for _, p in self.named_parameters()]
-
-    def zero_grad(self) -> None:
-        """Forget the gradients of all parameters (set them to None, as PyTorch does by default)."""
-        for p in self.parameters():
-            p.grad = None
-
-    def extra_repr(self) -> str:
-        return ""
-
-    def __repr__(self):
-        children = [f"  ({name}): {value!r}".replace("\n", "\n  ")
-                    for name, value in vars(self).items() if isinstance(value, Module)]
-        if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
-
-
 class Embedding(Module):
     """A lookup table: row ``i`` of ``weight`` is the vector of token id ``i``.
 
@@ -139,8 +71,9 @@ class Embedding(Module):
         Vocabulary size ``V``.
     embedding_dim : int
         Vector size ``D``.
-    rng : numpy.random.Generator
-        Source of the initial weights, drawn from ``N(0, 1)``.
+    rng : numpy.random.Generator, int or None
+        Source of the initial weights, drawn from ``N(0, 1)``: a Generator, a seed, or None
+        for fresh (not reproducible) entropy.
     dtype : float dtype
         dtype of the weights (float64 by default).
 
@@ -150,7 +83,7 @@ class Embedding(Module):
         Tensor of shape ``[V, D]``.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, *, rng, dtype=np.float64):
+    def __init__(self, num_embeddings, embedding_dim, *, rng=None, dtype=np.float64):
         self.num_embeddings = _check_size("num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
         rng, dtype = _check_rng(rng), _check_dtype(dtype)
@@ -184,8 +117,9 @@ class Linear(Module):
         Sizes ``I`` and ``O``.
     bias : bool
         Whether to add a bias.
-    rng : numpy.random.Generator
-        Source of the initial weights, uniform on ``[-1/sqrt(I), 1/sqrt(I))``.
+    rng : numpy.random.Generator, int or None
+        Source of the initial weights (a Generator, a seed, or None for fresh entropy), uniform on
+        ``[-1/sqrt(I), 1/sqrt(I))`` for the weight and the bias, as PyTorch's.
     dtype : float dtype
         dtype of the parameters (float64 by default).
 
@@ -197,7 +131,7 @@ class Linear(Module):
         Tensor of shape ``[O]``, or None.
     """
 
-    def __init__(self, in_features, out_features, bias=True, *, rng, dtype=np.float64):
+    def __init__(self, in_features, out_features, bias=True, *, rng=None, dtype=np.float64):
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self.in_features = _check_size("in_features", in_features)
@@ -231,19 +165,27 @@ class RNNCell(Module):
     """One step of an Elman network: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``.
 
     The two affine maps are :class:`Linear` layers, ``ih`` (input to hidden) and
-    ``hh`` (hidden to hidden), each initialised as a Linear layer is.
+    ``hh`` (hidden to hidden), each initialised as a Linear layer is: ``ih`` uniform on
+    ``[-1/sqrt(I), 1/sqrt(I))``, ``hh`` on ``[-1/sqrt(H), 1/sqrt(H))``. (PyTorch draws
+    every parameter of its cells from ``[-1/sqrt(H), 1/sqrt(H))``; the two agree when
+    ``I == H``.) :meth:`~minigrad.nn.Module.state_dict` gives PyTorch's
+    ``weight_ih [H, I]``, ``weight_hh [H, H]``, ``bias_ih [H]``, ``bias_hh [H]``.
 
     Parameters
     ----------
     input_size, hidden_size : int
         Sizes ``I`` and ``H``.
-    rng : numpy.random.Generator
-        Source of the initial weights.
+    rng : numpy.random.Generator, int or None
+        Source of the initial weights: a Generator, a seed, or None for fresh
+        (not reproducible) entropy.
     dtype : float dtype
         dtype of the parameters (float64 by default).
     """
 
-    def __init__(self, input_size, hidden_size, *, rng, dtype=np.float64):
+    #: The Linear layers behind each PyTorch parameter, in PyTorch's order of the stacked gates.
+    _TORCH_LAYERS = {"ih": ("ih",), "hh": ("hh",)}
+
+    def __init__(self, input_size, hidden_size, *, rng=None, dtype=np.float64):
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self._build(self.input_size, self.hidden_size, _check_rng(rng), _check_dtype(dtype))
@@ -266,6 +208,13 @@ class RNNCell(Module):
         x, h = self._inputs(x, h, self.ih.weight.dtype)
         return (self.ih(x) + self.hh(h)).tanh()
 
+    def _state_entries(self, prefix):
+        """PyTorch's keys: ``weight_ih`` is the input weights of the gates stacked (one gate for this cell)."""
+        for side, layers in self._TORCH_LAYERS.items():
+            yield f"{prefix}weight_{side}", [getattr(self, name).weight for name in layers]
+        for side, layers in self._TORCH_LAYERS.items():
+            yield f"{prefix}bias_{side}", [getattr(self, name).bias for name in layers]
+
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}"
 
@@ -287,18 +236,22 @@ class GRUCell(RNNCell):
     sees; the update gate ``z`` decides how much of the old state is kept.
     Each of the six affine maps is a :class:`Linear` layer (``xr`` is
     ``W_ir x + b_ir``, ``hn`` is ``W_hn h + b_hn``, ...), initialised as a Linear
-    layer is. PyTorch stores the same weights stacked, as ``weight_ih [3H, I]``;
-    separate layers read like the equations and need no slicing.
+    layer is (see :class:`RNNCell` for how that differs from PyTorch). PyTorch stores
+    the same weights stacked, as ``weight_ih [3H, I]`` in the order (r, z, n);
+    separate layers read like the equations and need no slicing, and
+    :meth:`~minigrad.nn.Module.state_dict` stacks them as PyTorch does.
 
     Parameters
     ----------
     input_size, hidden_size : int
         Sizes ``I`` and ``H``.
-    rng : numpy.random.Generator
-        Source of the initial weights.
+    rng : numpy.random.Generator, int or None
+        Source of the initial weights (see :class:`RNNCell`).
     dtype : float dtype
         dtype of the parameters (float64 by default).
     """
+
+    _TORCH_LAYERS = {"ih": ("xr", "xz", "xn"), "hh": ("hr", "hz", "hn")}
 
     def _build(self, I, H, rng, dtype):
         self.xr, self.xz, self.xn = (Linear(I, H, rng=rng, dtype=dtype) for _ in range(3))
@@ -339,8 +292,8 @@ class LSTMCell(RNNCell):
         Sizes ``I`` and ``H``.
     bias : bool
         Whether to add the biases ``bias_ih`` and ``bias_hh``.
-    rng : numpy.random.Generator
-        Source of the initial weights.
+    rng : numpy.random.Generator, int or None
+        Source of the initial weights (see :class:`RNNCell`).
     dtype : float dtype
         dtype of the parameters (float64 by default).
 
@@ -354,7 +307,9 @@ class LSTMCell(RNNCell):
         Tensors of shape ``[4H]``, or None when ``bias=False``.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, *, rng, dtype=np.float64):
+    _state_entries = Module._state_entries  # the parameters already have PyTorch's names and shapes
+
+    def __init__(self, input_size, hidden_size, bias=True, *, rng=None, dtype=np.float64):
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self.bias = bool(bias)

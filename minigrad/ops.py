@@ -16,7 +16,7 @@ import numpy as np
 from .tensor import Primitive, Tensor, accumulate, apply, as_array, as_tensor
 
 __all__ = ["Add", "Sub", "Mul", "Div", "DivNoNan", "Neg", "Pow", "MatMul", "Exp", "Log", "Tanh",
-           "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem", "TakeAlongAxis", "Where", "Concatenate",
+           "Abs", "Sqrt", "Relu", "Clip", "Sum", "Mean", "Max", "Min", "Reshape", "Transpose", "GetItem", "TakeAlongAxis", "Where", "Concatenate",
            "power", "getitem", "take_along_axis", "where", "concatenate", "stack", "divide_no_nan",
            "normalize_axis", "one_axis", "normalize_permutation", "normalize_shape", "reduction_params",
            "IndexOutOfRange"]
@@ -180,6 +180,61 @@ class Tanh(Primitive):
         return (g * (1 - ans * ans),)
 
 
+class Abs(Primitive):
+    """``|x|``; the derivative is ``sign(x)``: 0 at 0 and (as in PyTorch) at NaN."""
+
+    @staticmethod
+    def forward(x):
+        return np.abs(x)
+
+    @staticmethod
+    def vjp(g, ans, x):
+        return (g * np.where(np.isnan(x), 0, np.sign(x)),)
+
+
+class Sqrt(Primitive):
+    """``sqrt(x)``; the derivative ``1 / (2 sqrt(x))``, written with the answer as PyTorch does."""
+
+    @staticmethod
+    def forward(x):
+        return np.sqrt(x)
+
+    @staticmethod
+    def vjp(g, ans, x):
+        return (g / (2 * ans),)
+
+
+class Relu(Primitive):
+    """``max(x, 0)``, keeping ``-0.0`` and NaN as PyTorch's ``relu``; the derivative is 0 where the answer is <= 0."""
+
+    @staticmethod
+    def forward(x):
+        return np.where(x < 0, np.zeros((), x.dtype), x)
+
+    @staticmethod
+    def vjp(g, ans, x):
+        return (np.where(ans <= 0, 0, g),)
+
+
+class Clip(Primitive):
+    """``x`` limited to ``[low, high]`` (either may be None); the derivative is 1 inside, 0 outside.
+
+    As PyTorch's ``clamp``: NaN stays NaN (with gradient 0), the bounds count as inside.
+    """
+
+    @staticmethod
+    def forward(x, low=None, high=None):
+        out = x if low is None else np.where(x < low, np.asarray(low, x.dtype), x)
+        return out if high is None else np.where(out > high, np.asarray(high, x.dtype), out)
+
+    @staticmethod
+    def vjp(g, ans, x, low=None, high=None):
+        inside = ~np.isnan(x)  # the comparisons x >= low, x <= high are False for NaN
+        inside = inside if low is None else inside & (x >= low)
+        inside = inside if high is None else inside & (x <= high)
+        return (np.where(inside, g, 0),)
+
+
 # -- reductions -----------------------------------------------------------
 
 def _expand(g, axis, keepdims):
@@ -234,6 +289,16 @@ class Max(Primitive):
         hit = (x == best) | (np.isnan(x) & np.isnan(best))
         share = hit / hit.sum(axis=axis, keepdims=True)
         return (_expand(g, axis, keepdims) * share,)
+
+
+class Min(Primitive):
+    """Minimum over ``axis``; tied minima (and NaNs, which win) share the gradient equally, as in :class:`Max`."""
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        return np.min(x, axis=axis, keepdims=keepdims)
+
+    vjp = staticmethod(Max.vjp)  # the same rule: the gradient goes to the entries equal to the answer
 
 
 # -- argument normalisers: every axis, shape and permutation argument goes through one of these --

@@ -20,7 +20,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
+__all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm", "StepLR", "LambdaLR"]
 
 
 def _check_params(params, who) -> list:
@@ -78,10 +78,24 @@ class Optimizer:
         self.params = _check_params(params, who)
         self.lr = _check_number(who, "lr", lr, 0.0, low_ok=False)
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of all parameters (set them to None)."""
+    def zero_grad(self, set_to_none=True) -> None:
+        """Forget the gradients of all parameters: set them to None (PyTorch's default), or to zeros."""
+        if not isinstance(set_to_none, (bool, np.bool_)):
+            raise TypeError(f"set_to_none must be True or False, got {set_to_none!r}")
         for p in self.params:
-            p.grad = None
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = np.zeros_like(p.data)
+
+    def _settings(self) -> dict:
+        """The hyperparameters shown by ``repr`` (subclasses add theirs)."""
+        return {"lr": self.lr}
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
+        n = len(self.params)
+        return f"{type(self).__name__}({n} parameter{'s' if n != 1 else ''}, {settings})"
 
     def step(self) -> None:  # pragma: no cover - interface
         """Update every parameter from its gradient."""
@@ -110,6 +124,9 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0)
         self.buffers = [None] * len(self.params)  # b_t per parameter, created at its first step
+
+    def _settings(self) -> dict:
+        return {"lr": self.lr, "momentum": self.momentum}
 
     def step(self) -> None:
         for i, p in enumerate(self.params):
@@ -163,6 +180,9 @@ class Adam(Optimizer):
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
 
+    def _settings(self) -> dict:
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps}
+
     def step(self) -> None:
         beta1, beta2 = self.betas
         for i, (p, m, v) in enumerate(zip(self.params, self.m, self.v)):
@@ -205,3 +225,70 @@ def clip_grad_norm(params, max_norm) -> float:
             for g in grads:
                 g *= max_norm / norm
     return norm
+
+
+# -- learning-rate schedules: each call of step() sets optimizer.lr for the next epoch ---------
+
+class _Schedule:
+    def __init__(self, optimizer, who):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{who}: optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer, self.base_lr, self.last_epoch = optimizer, optimizer.lr, 0
+
+    def lr_at(self, epoch: int) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Count one epoch and set the optimizer's ``lr`` for the next one (call it after ``optimizer.step()``)."""
+        self.last_epoch += 1
+        self.optimizer.lr = self.lr_at(self.last_epoch)
+
+    def get_last_lr(self) -> list:
+        """The current learning rate, in a list as PyTorch returns it (one per parameter group)."""
+        return [self.optimizer.lr]
+
+
+class StepLR(_Schedule):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs, as PyTorch's ``StepLR``.
+
+    After epoch ``e`` (counted by ``step()``), ``lr = base_lr * gamma ** (e // step_size)``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    step_size : int
+        Epochs between two decays, >= 1.
+    gamma : float
+        The factor, > 0.
+    """
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        super().__init__(optimizer, "StepLR")
+        if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        self.step_size = int(step_size)
+        self.gamma = _check_number("StepLR", "gamma", gamma, 0.0, low_ok=False)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class LambdaLR(_Schedule):
+    """``lr = base_lr * lr_lambda(epoch)``, as PyTorch's ``LambdaLR``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    lr_lambda : callable
+        Takes the epoch (an int >= 0) and returns a factor.
+    """
+
+    def __init__(self, optimizer, lr_lambda):
+        super().__init__(optimizer, "LambdaLR")
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(lr_lambda).__name__}")
+        self.lr_lambda = lr_lambda
+        optimizer.lr = self.lr_at(0)  # PyTorch applies the factor of epoch 0 at once
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * float(self.lr_lambda(epoch))

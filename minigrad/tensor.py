@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import sys
 import threading
+import types
 
 import numpy as np
 
@@ -389,12 +391,92 @@ class Tensor:
 
     def max(self, axis=None, keepdims=False):
         """Maximum over ``axis``; ties (and NaNs, which win) share the gradient equally."""
+        return apply(ops.Max, self, **self._nonempty_reduction("max", "a maximum", axis, keepdims))
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis``; ties (and NaNs, which win) share the gradient equally."""
+        return apply(ops.Min, self, **self._nonempty_reduction("min", "a minimum", axis, keepdims))
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the maximum along ``axis`` (of the flattened tensor when None); int64, no gradient."""
+        params = self._nonempty_reduction("argmax", "a maximum", axis, keepdims)
+        return Tensor(_arg_extremum(np.argmax, self.data, params))
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index of the minimum along ``axis`` (of the flattened tensor when None); int64, no gradient."""
+        params = self._nonempty_reduction("argmin", "a minimum", axis, keepdims)
+        return Tensor(_arg_extremum(np.argmin, self.data, params))
+
+    def _nonempty_reduction(self, what, noun, axis, keepdims):
         params = ops.reduction_params(axis, keepdims, self.ndim)
         reduced = range(self.ndim) if params["axis"] is None else params["axis"]
         if any(self.shape[a] == 0 for a in reduced):
-            raise ValueError(f"max() of an empty tensor (shape {self.shape}) along axis {axis!r}: "
-                             "a maximum of no numbers does not exist")
-        return apply(ops.Max, self, **params)
+            raise ValueError(f"{what}() of an empty tensor (shape {self.shape}) along axis {axis!r}: "
+                             f"{noun} of no numbers does not exist")
+        return params
+
+    # -- elementwise functions, as PyTorch's methods ------------------------
+    def relu(self):
+        """Elementwise ``max(x, 0)``."""
+        return apply(ops.Relu, self)
+
+    def sigmoid(self):
+        """Elementwise ``1 / (1 + exp(-x))`` (see :func:`minigrad.nn.sigmoid`)."""
+        from .nn import sigmoid  # nn builds on Tensor
+        return sigmoid(self)
+
+    def abs(self):
+        """Elementwise ``|x|``."""
+        return apply(ops.Abs, self)
+
+    __abs__ = abs
+
+    def sqrt(self):
+        """Elementwise square root."""
+        return apply(ops.Sqrt, self)
+
+    def clip(self, min=None, max=None):
+        """Limit every entry to ``[min, max]`` (either bound may be None), as ``numpy.clip`` and ``torch.clamp``."""
+        bounds = {}
+        for name, bound in (("low", min), ("high", max)):
+            if bound is not None:
+                if _is_bool(bound) or not isinstance(bound, numbers.Real):
+                    raise TypeError(f"clip: {'min' if name == 'low' else 'max'} must be a number or None, "
+                                    f"got {bound!r}")
+                bounds[name] = bound
+        if not bounds:
+            raise ValueError("clip: give at least one of min and max")
+        return apply(ops.Clip, self, **bounds)
+
+    clamp = clip
+
+    # -- shapes, as PyTorch's methods ---------------------------------------
+    def view(self, *shape):
+        """The same as :meth:`reshape` (minigrad has no views that share memory by contract)."""
+        return self.reshape(*shape)
+
+    def unsqueeze(self, axis):
+        """Insert an axis of size 1 at position ``axis`` (``-1`` appends one)."""
+        axis = ops.one_axis(axis, self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def squeeze(self, axis=None):
+        """Remove axes of size 1: all of them, or those of ``axis`` (an axis of another size is kept, as in PyTorch)."""
+        axes = ops.normalize_axis(axis, self.ndim)
+        drop = [a for a in (range(self.ndim) if axes is None else axes) if self.shape[a] == 1]
+        return self.reshape(tuple(n for a, n in enumerate(self.shape) if a not in drop))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge the axes ``start_dim`` to ``end_dim`` (inclusive) into one, as ``torch.flatten``."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = ops.one_axis(start_dim, self.ndim, "start_dim"), ops.one_axis(end_dim, self.ndim, "end_dim")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        merged = 1
+        for n in self.shape[start:end + 1]:
+            merged *= n
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def reshape(self, *shape):
         """The same elements in a new ``shape`` (``-1`` allowed once)."""
@@ -410,6 +492,15 @@ class Tensor:
     def take_along_axis(self, indices, axis):
         """Pick entries along ``axis`` by integer ``indices``, as ``numpy.take_along_axis``."""
         return ops.take_along_axis(self, indices, axis)
+
+
+def _arg_extremum(function, data: np.ndarray, params: dict) -> np.ndarray:
+    """``numpy.argmax`` or ``argmin`` with a checked ``axis`` (None or one axis) and ``keepdims``."""
+    axis = params["axis"]
+    if axis is not None and len(axis) != 1:
+        raise TypeError(f"axis must be None or one int, got {axis!r}")
+    index = function(data, axis=None if axis is None else axis[0], keepdims=params["keepdims"])
+    return np.asarray(index, dtype=np.int64)
 
 
 def _binary(primitive: type[Primitive], x, y):
@@ -535,5 +626,19 @@ def toposort(root: Tensor) -> list[Tensor]:
                     push((parent, False))
     return order
 
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``mg.tensor(data)`` makes a tensor, as ``torch.tensor`` does.
+
+    ``mg.tensor`` is this module (chapter 8 reads ``mg.tensor.apply``), and PyTorch users call
+    ``tensor(...)``: both work. The call is :func:`minigrad.creation.tensor`.
+    """
+
+    def __call__(self, data, dtype=None, requires_grad=False):
+        from .creation import tensor  # creation builds on Tensor
+        return tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 from . import ops  # noqa: E402  (at the end: ops builds on Tensor and Primitive above)

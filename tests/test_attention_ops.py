@@ -240,7 +240,7 @@ def test_lstm_cell_bad_input():
     with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
         nn.LSTMCell(3, 0, rng=rng(0))
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
-        nn.LSTMCell(3, 4, rng=0)
+        nn.LSTMCell(3, 4, rng="0")
     cell = nn.LSTMCell(3, 4, rng=rng(0))
     x = np.zeros((2, 3))
     with pytest.raises(TypeError, match="state must be a pair"):

@@ -263,10 +263,19 @@ def test_initialisation_is_reproducible_from_the_generator(make):
         assert p.dtype == np.float64 and p.requires_grad
 
 
-@pytest.mark.parametrize("bad_rng", [None, 0, np.random.RandomState(0)])
-def test_rng_must_be_a_generator(bad_rng):
+@pytest.mark.parametrize("bad_rng", ["0", 1.5, np.random.RandomState(0)])
+def test_rng_must_be_a_generator_a_seed_or_none(bad_rng):
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         nn.Linear(2, 2, rng=bad_rng)
+
+
+def test_rng_may_be_a_seed_or_none():
+    """An int seed is np.random.default_rng(seed); None is fresh entropy (two layers differ)."""
+    by_seed, by_generator = nn.Linear(3, 2, rng=7), nn.Linear(3, 2, rng=np.random.default_rng(7))
+    assert np.array_equal(by_seed.weight.data, by_generator.weight.data)
+    assert not np.array_equal(nn.Linear(3, 4).weight.data, nn.Linear(3, 4).weight.data)
+    with pytest.raises(ValueError, match="rng must be a non-negative int seed"):
+        nn.Linear(2, 2, rng=-1)
 
 
 def test_bad_sizes_and_dtype():

@@ -31,6 +31,11 @@ CASES = {
     "Sum": lambda: (lambda a: a.sum(axis=1) * a.sum(axis=(0, 2), keepdims=True).sum(), t(2, 3, 4)),
     "Mean": lambda: (lambda a: a.mean(axis=(0, -1)) * a.mean(axis=1, keepdims=True).mean(), t(2, 3, 4)),
     "Max": lambda: (lambda a: a.max(axis=0) + a.max(), t(3, 4)),
+    "Min": lambda: (lambda a: a.min(axis=0) + a.min(), t(3, 4)),
+    "Abs": lambda: (lambda a: abs(a), t(2, 3)),  # t() draws no exact 0, where |x| has no derivative
+    "Sqrt": lambda: (lambda a: a.sqrt(), t(2, 3, low=0.5, high=2.0)),
+    "Relu": lambda: (lambda a: a.relu(), t(2, 3)),
+    "Clip": lambda: (lambda a: a.clip(-0.5, 0.5) + a.clamp(min=0.2) + a.clip(max=-0.3), t(3, 4)),
     "Reshape": lambda: (lambda a: a.reshape(6, 2) * np.arange(12.0).reshape(6, 2), t(3, 4)),
     "Transpose": lambda: (lambda a: a.transpose(2, 0, 1) * np.arange(24.0).reshape(4, 2, 3)
                           + a.transpose(-1, -3, -2) * 0.5, t(2, 3, 4)),
