@@ -94,6 +94,16 @@ def test_title_contents_and_every_chapter(text):
     assert missing == [], f"headings of the book missing from the PDF: {missing}"
 
 
+def test_chinese_and_japanese_words_are_printed(text):
+    if not SINGLE_PAGE.is_file():
+        unavailable(f"{SINGLE_PAGE.relative_to(ROOT)} not found: run `make pdf`")
+    cjk = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    wanted = set(cjk.findall(SINGLE_PAGE.read_text(encoding="utf-8")))
+    # Without a font for them Chromium prints empty boxes, and their text is lost from the PDF.
+    missing = sorted(wanted - set(cjk.findall(text)))
+    assert missing == [], f"characters of the book missing from the PDF (no CJK font?): {''.join(missing)}"
+
+
 def test_figures_are_in_the_pdf():
     if not SINGLE_PAGE.is_file():
         unavailable(f"{SINGLE_PAGE.relative_to(ROOT)} not found: run `make pdf`")

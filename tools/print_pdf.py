@@ -12,7 +12,9 @@ exercise solutions (dropdowns) are printed open, code hidden behind a toggle sta
 import argparse
 import functools
 import http.server
+import re
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -46,8 +48,10 @@ html { font-size: 13px; }
 .pdf-chapter, #jb-print-docs-body + * { break-before: page; }
 pre, pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 .cell_output pre, .output pre { max-height: none !important; overflow: visible !important; }
-figure, img, .cell_output, table, mjx-container[display="true"] { break-inside: avoid; }
+figure, img, .cell_output, mjx-container[display="true"] { break-inside: avoid; }
 h1, h2, h3 { break-after: avoid; }
+/* A scrolling box cannot be split across pages: let tables and outputs flow over several. */
+.table-wrapper, .pst-scrollable-table-container, div.output, .cell_output { overflow: visible !important; }
 mjx-container[display="true"] { overflow: visible !important; }
 .book-downloads, .headerlink, .copybtn, .toggle-button, .prev-next-area { display: none !important; }
 /* Chromium prints a shadow, and the clip of a rounded box, as a grey bitmap: square, flat boxes print lean. */
@@ -81,6 +85,15 @@ def find_page(site: Path) -> Path:
     return site / PRINT_PAGE
 
 
+def cjk_font_missing(page: Path) -> bool:
+    """Whether the page has Chinese or Japanese text but fontconfig knows no font for it (it would print as
+    empty boxes)."""
+    if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", page.read_text(encoding="utf-8")):
+        return False
+    found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True)
+    return found.returncode != 0 or not found.stdout.strip()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("site", type=Path, help="the singlehtml build folder")
@@ -92,6 +105,9 @@ def main():
     if chromium is None:
         sys.exit("no `chromium` on PATH (Debian: apt-get install chromium)")
     page_path = find_page(args.site)
+    if cjk_font_missing(page_path):
+        sys.exit("the book has Chinese and Japanese words but no font for them is installed; "
+                 "Debian: apt-get install fonts-wqy-zenhei")
     httpd = serve(args.site)
     url = f"http://127.0.0.1:{httpd.server_address[1]}/{page_path.relative_to(args.site).as_posix()}"
     blocked = []
