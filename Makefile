@@ -40,7 +40,7 @@ print("NumPy dispatches to:", [name for name in __cpu_dispatch__ if __cpu_featur
 endef
 export CHECK_NUMPY_DISPATCH
 
-.PHONY: help setup lock book pdf test-pdf test test-compare test-portable lab serve notebooks bench clean html
+.PHONY: help setup lock book pdf test-pdf test test-compare test-portable test-lab lab serve notebooks bench clean html
 
 # Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
 # after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
@@ -71,6 +71,7 @@ help:
 	@echo "make test-compare  install the 'compare' extra (PyTorch CPU), pytest tests/compare against it"
 	@echo "make test-portable  nbval on every notebook as on older CPUs (NumPy dispatch + OpenBLAS kernel)"
 	@echo "make lab        JupyterLab on 127.0.0.1 with book/ as its root"
+	@echo "make test-lab   open every chapter in make lab (headless Chromium): no raw MyST, listings shown"
 	@echo "make serve      serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
 	@echo "make bench      run benchmarks/sequence_loss.py"
@@ -118,7 +119,7 @@ book: html
 
 # pytest exits 5 when it collected nothing; we always have tests, so that is an error, said out loud.
 test: html
-	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) --ignore=tests/compare || status=$$?; \
+	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) --ignore=tests/compare --ignore=tests/lab || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
@@ -164,9 +165,15 @@ test-portable: $(STAMP)
 	done
 
 # Jupyter refuses to start as root without --allow-root (containers and CI machines run as root).
+# LAB_FLAGS: more options for jupyter lab (tests/lab starts it with a free --port and a known token).
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=book \
-	  $(if $(filter 0,$(shell id -u)),--allow-root)
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
+
+# Every chapter opened in `make lab` by headless Chromium: no raw MyST, solutions collapsed, math typeset, the
+# listings of minigrad's code shown (two to three minutes, so not part of `make test`).
+test-lab: $(STAMP)
+	$(BIN)/pytest tests/lab -p no:cacheprovider
 
 serve:
 	@test -f $(HTML)/index.html || { echo "No $(HTML)/index.html: run 'make book' first." >&2; exit 1; }

@@ -33,8 +33,15 @@ def includes():
     return found
 
 
+def listing_cells():
+    """Code cells that show minigrad's code with listing(...): nbval re-runs them, so a moved object fails there."""
+    return [c for page in sorted(BOOK.glob("*.ipynb")) for c in nbformat.read(page, as_version=4).cells
+            if c.cell_type == "code" and c.source.lstrip().startswith("listing(")]
+
+
 def test_the_book_includes_objects():
-    assert includes(), "found no literalinclude with :pyobject: (has the pattern changed?)"
+    assert includes() or listing_cells(), (
+        "found no literalinclude with :pyobject: and no listing(...) cell (has the pattern changed?)")
 
 
 @pytest.mark.parametrize("page, path, pyobject", includes(), ids=lambda v: str(v))
