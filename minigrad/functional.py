@@ -9,6 +9,8 @@ Tensors, NumPy arrays or lists and returns a Tensor.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .fused import SoftmaxCrossEntropy, SparseSoftmaxCrossEntropy
@@ -19,7 +21,7 @@ __all__ = ["logsumexp", "softmax", "log_softmax", "softmax_cross_entropy_with_lo
            "sparse_softmax_cross_entropy_with_logits", "cross_entropy", "float_tensor", "class_ids"]
 
 
-def float_tensor(name: str, x, dtype=None) -> Tensor:
+def float_tensor(name: str, x: Any, dtype: Any = None) -> Tensor:
     """``x`` as a floating-point Tensor, or a ``TypeError`` that names ``name``.
 
     A Tensor or array must be floating point, and of ``dtype`` when one is given;
@@ -42,7 +44,7 @@ def float_tensor(name: str, x, dtype=None) -> Tensor:
     return Tensor(t.data.astype(dtype))
 
 
-def class_ids(name: str, labels, shape: tuple, num_classes: int) -> np.ndarray:
+def class_ids(name: str, labels: Any, shape: tuple[int, ...], num_classes: int) -> np.ndarray:
     """Integer class ids of ``shape``, each in ``[0, num_classes)``, or a clear error."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
@@ -58,7 +60,7 @@ def class_ids(name: str, labels, shape: tuple, num_classes: int) -> np.ndarray:
     return array.astype(np.intp, copy=False)
 
 
-def _one_axis(x: Tensor, axis) -> int:
+def _one_axis(x: Tensor, axis: Any) -> int:
     if x.ndim == 0:
         raise ValueError("x must have at least one dimension")
     return one_axis(axis, x.ndim)
@@ -72,7 +74,7 @@ def _shifted(x: Tensor, axis: int) -> Tensor:
     return x - np.max(x.data, axis=axis, keepdims=True)
 
 
-def logsumexp(x, axis=-1, keepdims=False) -> Tensor:
+def logsumexp(x: Any, axis: int = -1, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` along ``axis``, without overflow.
 
     Subtracting the maximum ``m`` first keeps every ``exp`` at most 1:
@@ -90,7 +92,7 @@ def logsumexp(x, axis=-1, keepdims=False) -> Tensor:
     return out if keepdims else out.reshape(np.squeeze(out.data, axis=axis).shape)
 
 
-def log_softmax(x, axis=-1, mask=None) -> Tensor:
+def log_softmax(x: Any, axis: int = -1, mask: Any = None) -> Tensor:
     """``x - logsumexp(x)`` along ``axis``: log-probabilities, computed stably.
 
     With a ``mask``, only the kept entries take part (see :func:`softmax`); the
@@ -108,7 +110,7 @@ def log_softmax(x, axis=-1, mask=None) -> Tensor:
     return where(keep, s - e.sum(axis=axis, keepdims=True).log(), -np.inf)
 
 
-def softmax(x, axis=-1, mask=None) -> Tensor:
+def softmax(x: Any, axis: int = -1, mask: Any = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that sum to 1, computed stably.
 
     Parameters
@@ -135,7 +137,7 @@ def softmax(x, axis=-1, mask=None) -> Tensor:
     return log_softmax(x, axis, mask).exp()
 
 
-def _keep(mask, x: Tensor, axis: int) -> np.ndarray:
+def _keep(mask: Any, x: Tensor, axis: int) -> np.ndarray:
     """``mask`` broadcast to ``x``'s shape, checked: boolean, and at least one True in every row."""
     if isinstance(mask, Tensor) and mask.requires_grad:
         raise TypeError("mask must be a boolean array, got a Tensor that requires grad")
@@ -159,7 +161,7 @@ def _rows(x: Tensor, axis: int) -> Tensor:
     return x.reshape(-1, x.shape[-1])
 
 
-def softmax_cross_entropy_with_logits(labels, logits, axis=-1) -> Tensor:
+def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1) -> Tensor:
     """Cross-entropy between a distribution ``labels`` and ``softmax(logits)``, per row.
 
     Parameters
@@ -187,7 +189,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1) -> Tensor:
     return loss.reshape(out_shape)
 
 
-def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
+def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any) -> Tensor:
     """Cross-entropy of integer class ids ``labels`` under ``softmax(logits)``, per row.
 
     Parameters
@@ -214,8 +216,8 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def cross_entropy(logits, targets, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0) -> Tensor:
+def cross_entropy(logits: Any, targets: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of class ids under ``softmax(logits)``, as PyTorch's ``cross_entropy``.
 
     The same arguments and results as ``torch.nn.functional.cross_entropy`` with
@@ -295,7 +297,8 @@ def cross_entropy(logits, targets, weight=None, ignore_index=-100, reduction="me
         return loss.sum() / np.asarray(row_weight.sum(), logits.dtype)
 
 
-def _cross_entropy_inputs(logits, targets, weight, ignore_index, reduction, label_smoothing):
+def _cross_entropy_inputs(logits: Tensor, targets: Any, weight: Any, ignore_index: int, reduction: str,
+                          label_smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Check the arguments of :func:`cross_entropy`; return flat ids, the not-ignored mask, weight."""
     if logits.ndim == 0:
         raise ValueError("logits must have a class axis: [C], [N, C] or [N, C, d1, ...], got a scalar")

@@ -44,6 +44,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,7 @@ def _for_each_block(n_rows: int, step: int, work) -> None:
             work(start, min(start + step, n_rows))
         return
 
-    def share(k):
+    def share(k: int) -> None:
         for start in starts[len(starts) * k // shares:len(starts) * (k + 1) // shares]:
             work(start, min(start + step, n_rows))
 
@@ -133,7 +134,7 @@ _cached: np.ndarray | None = None  # raw bytes; what _new_buffer handed out last
 _cache_lock = threading.Lock()
 
 
-def _new_buffer(shape: tuple, dtype) -> np.ndarray:
+def _new_buffer(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """An uninitialised C-contiguous array; large ones reuse the last one's memory once nothing references it."""
     global _cached
     dtype = np.dtype(dtype)
@@ -216,8 +217,8 @@ class _OneUseBuffer:
     gone and the backward must recompute it.
     """
 
-    def __init__(self, array: np.ndarray):
-        self._array = array
+    def __init__(self, array: np.ndarray) -> None:
+        self._array: np.ndarray | None = array
 
     def take(self) -> np.ndarray | None:
         array, self._array = self._array, None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +17,8 @@ class GradcheckError(AssertionError):
     """Raised by :func:`gradcheck` when an analytic gradient disagrees with finite differences."""
 
 
-def gradcheck(f, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0) -> bool:
+def gradcheck(f: Callable[..., Any], *tensors: Any, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-5,
+              seed: int = 0) -> bool:
     """Compare the gradients autodiff gives with central differences, on every entry.
 
     A non-scalar output is first projected to a scalar ``sum(f(*tensors) * u)``
@@ -51,7 +54,8 @@ def gradcheck(f, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0) -> bool:
     for name, value, low_ok in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        if not (value >= 0 if low_ok else value > 0) or not np.isfinite(value):
+        number = float(value)  # a numbers.Real, checked above
+        if not (number >= 0 if low_ok else number > 0) or not np.isfinite(number):
             raise ValueError(f"{name} must be {'>= 0' if low_ok else '> 0'} and finite, got {value}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {seed!r}")

@@ -34,7 +34,8 @@ class Sequential(Module):
     def __getitem__(self, index: int) -> Module:
         if not is_int(index) or not -len(self) <= index < len(self):
             raise IndexError(f"Sequential: index {index!r} is out of range for {len(self)} modules")
-        return getattr(self, str(int(index) % len(self)))  # type: ignore[no-any-return]
+        module: Module = getattr(self, str(int(index) % len(self)))
+        return module
 
     def __len__(self) -> int:
         return sum(1 for _ in self.named_children())

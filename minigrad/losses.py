@@ -25,6 +25,9 @@ no gradient flows through it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from .functional import (class_ids, float_tensor, log_softmax, softmax_cross_entropy_with_logits,
@@ -45,8 +48,18 @@ _CONTRADICTIONS = (
 )
 
 
-def sequence_loss(logits, targets, weights, average_across_timesteps=True, average_across_batch=True,
-                  sum_over_timesteps=False, sum_over_batch=False, softmax_loss_function=None) -> Tensor:
+class _Flags(NamedTuple):
+    """The four reduction flags, under TensorFlow's names (the columns at, ab, st, sb of the table above)."""
+
+    average_across_timesteps: bool
+    average_across_batch: bool
+    sum_over_timesteps: bool
+    sum_over_batch: bool
+
+
+def sequence_loss(logits: Any, targets: Any, weights: Any, average_across_timesteps: bool = True,
+                  average_across_batch: bool = True, sum_over_timesteps: bool = False, sum_over_batch: bool = False,
+                  softmax_loss_function: Callable[..., Any] | None = None) -> Tensor:
     """Weighted cross-entropy loss for a batch of sequences, as ``tfa.seq2seq.sequence_loss``.
 
     Uses the fused cross-entropy primitive, whose backward is the closed form
@@ -104,28 +117,35 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True, avera
     * all-zero weights give 0 here (divide-no-NaN) and NaN there (0 / 0), as in
       TensorFlow and PyTorch.
     """
-    return _sequence_loss(logits, targets, weights, average_across_timesteps, average_across_batch,
-                          sum_over_timesteps, sum_over_batch, softmax_loss_function, fused=True)
+    flags = _Flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
+    return _sequence_loss(logits, targets, weights, flags, softmax_loss_function, fused=True)
 
 
-def sequence_loss_composed(logits, targets, weights, average_across_timesteps=True, average_across_batch=True,
-                           sum_over_timesteps=False, sum_over_batch=False, softmax_loss_function=None) -> Tensor:
+def sequence_loss_composed(logits: Any, targets: Any, weights: Any, average_across_timesteps: bool = True,
+                           average_across_batch: bool = True, sum_over_timesteps: bool = False,
+                           sum_over_batch: bool = False,
+                           softmax_loss_function: Callable[..., Any] | None = None) -> Tensor:
     """:func:`sequence_loss` built from primitives only: autodiff derives its gradient.
 
     The per-token cross-entropy is ``-take_along_axis(log_softmax(logits), targets)``
     instead of the fused primitive. Same parameters, results and errors.
     """
-    return _sequence_loss(logits, targets, weights, average_across_timesteps, average_across_batch,
-                          sum_over_timesteps, sum_over_batch, softmax_loss_function, fused=False)
+    flags = _Flags(average_across_timesteps, average_across_batch, sum_over_timesteps, sum_over_batch)
+    return _sequence_loss(logits, targets, weights, flags, softmax_loss_function, fused=False)
 
 
-def _sequence_loss(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused):
-    logits, targets, weights = _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_function)
+def _sequence_loss(logits: Any, targets: Any, weights: Any, flags: _Flags,
+                   softmax_loss_function: Callable[..., Any] | None, fused: bool) -> Tensor:
+    """The three steps of the module's docstring: per-token cross-entropy, times the weights, reduced."""
+    logits, targets, weights = _check_inputs(logits, targets, weights, flags, softmax_loss_function)
     with np.errstate(all="ignore"):  # inf/NaN logits propagate silently, as in TensorFlow
-        return _reduce(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused)
+        ce = _token_cross_entropy(logits, targets, softmax_loss_function, fused)
+        return _reduce(ce * weights.reshape(-1), weights, flags)
 
 
-def _reduce(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fused):
+def _token_cross_entropy(logits: Tensor, targets: Tensor, softmax_loss_function: Callable[..., Any] | None,
+                         fused: bool) -> Tensor:
+    """Step 1: the cross-entropy of every token, ``[batch * time]``."""
     batch, time, vocab = logits.shape
     flat_logits = logits.reshape(-1, vocab)
     flat_targets = targets.reshape(-1) if targets.ndim == 2 else targets.reshape(-1, vocab)
@@ -139,13 +159,17 @@ def _reduce(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fus
     else:
         picked = take_along_axis(log_softmax(flat_logits, axis=-1), flat_targets.data[:, None], axis=-1)
         ce = -picked.reshape(-1)
+    return ce
 
-    ce = ce * weights.reshape(-1)
+
+def _reduce(ce: Tensor, weights: Tensor, flags: _Flags) -> Tensor:
+    """Step 3: the weighted cross-entropies ``ce * w`` ``[batch * time]`` reduced as the flags say (the table)."""
+    at, ab, st, sb = flags
     if at and ab:
         return divide_no_nan(ce.sum(), weights.sum())
     if st and sb:
         return divide_no_nan(ce.sum(), _count_nonzero(weights, None))
-    ce = ce.reshape(batch, time)
+    ce = ce.reshape(weights.shape)
     if at or ab:
         axis = 0 if ab else 1
         return divide_no_nan(ce.sum(axis=axis), weights.sum(axis=axis))
@@ -155,12 +179,12 @@ def _reduce(logits, targets, weights, at, ab, st, sb, softmax_loss_function, fus
     return ce
 
 
-def _count_nonzero(weights: Tensor, axis) -> np.ndarray:
+def _count_nonzero(weights: Tensor, axis: int | None) -> np.ndarray:
     """The number of non-zero weights, as a constant of the weights' dtype (no gradient)."""
     return np.asarray(np.count_nonzero(weights.data, axis=axis), dtype=weights.dtype)
 
 
-def _call_loss_function(fn, labels, logits, n) -> Tensor:
+def _call_loss_function(fn: Callable[..., Any], labels: Tensor, logits: Tensor, n: int) -> Tensor:
     ce = as_tensor(fn(labels=labels, logits=logits))
     if ce.shape != (n,):
         raise ValueError(f"softmax_loss_function must return one loss per token, shape ({n},), "
@@ -170,7 +194,8 @@ def _call_loss_function(fn, labels, logits, n) -> Tensor:
     return ce
 
 
-def _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_function):
+def _check_inputs(logits: Any, targets: Any, weights: Any, flags_given: _Flags,
+                  softmax_loss_function: Any) -> tuple[Tensor, Tensor, Tensor]:
     """Validate and convert, with TensorFlow Addons' checks first, in its order."""
     logits = float_tensor("logits", logits)
     targets_array = as_array("targets", targets)  # ragged lists and strings: an error naming the argument
@@ -182,8 +207,7 @@ def _check_inputs(logits, targets, weights, at, ab, st, sb, softmax_loss_functio
                          f"distributions (rank 3), got shape {targets_array.shape}")
     if weights_rank != 2:
         raise ValueError(f"weights must be a [batch, time] tensor (rank 2), got rank {weights_rank}")
-    flags = {"average_across_timesteps": at, "average_across_batch": ab,
-             "sum_over_timesteps": st, "sum_over_batch": sb}
+    flags = flags_given._asdict()
     for name, flag in flags.items():
         # TensorFlow tests the flags for truth, so 0 and 1 work there too; anything else is a mistake
         if not (isinstance(flag, (bool, np.bool_)) or (isinstance(flag, (int, np.integer)) and flag in (0, 1))):

@@ -160,8 +160,8 @@ class Module:
             checked[key] = value
         for key, value in checked.items():  # nothing is changed unless every value fits
             parts = entries[key]
-            ends = np.cumsum([p.shape[0] for p in parts])[:-1] if len(parts) > 1 else []
-            for p, part in zip(parts, np.split(value, ends) if len(parts) > 1 else [value]):
+            pieces = np.split(value, np.cumsum([p.shape[0] for p in parts])[:-1]) if len(parts) > 1 else [value]
+            for p, part in zip(parts, pieces):
                 if p.data.flags.writeable:
                     p.data[...] = part
                 else:  # a parameter made from read-only memory: replace it

@@ -17,6 +17,9 @@ for every layer, so weights move both ways (see :meth:`Module.state_dict`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import numpy as np
 
 from .checks import float_dtype, generator, positive_int
@@ -36,7 +39,7 @@ __all__ = ["Module", "Embedding", "Linear", "RNNCell", "GRUCell", "LSTMCell", "s
 _check_rng, _check_size, _check_dtype = generator, positive_int, float_dtype  # the shared checks (checks.py)
 
 
-def _as_input(name, x, dtype, last_dim, layer):
+def _as_input(name: str, x: Any, dtype: np.dtype[Any], last_dim: int, layer: str) -> Tensor:
     """``x`` as a Tensor of ``dtype`` whose last dimension is ``last_dim``, or a clear error."""
     if isinstance(x, Tensor):
         if x.dtype != dtype:
@@ -48,14 +51,14 @@ def _as_input(name, x, dtype, last_dim, layer):
     return x
 
 
-def _check_any_dtype(dtype):
+def _check_any_dtype(dtype: Any) -> np.dtype[Any]:
     try:
         return np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a NumPy dtype such as bool or np.float32, got {dtype!r}") from None
 
 
-def _uniform(rng, bound, shape, dtype):
+def _uniform(rng: np.random.Generator, bound: float, shape: tuple[int, ...], dtype: np.dtype[Any]) -> Tensor:
     """A fresh parameter, uniform on ``[-bound, bound)``."""
     return Tensor(rng.uniform(-bound, bound, size=shape).astype(dtype), requires_grad=True)
 
@@ -83,14 +86,14 @@ class Embedding(Module):
         Tensor of shape ``[V, D]``.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, *, rng=None, dtype=np.float64):
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, rng: Any = None, dtype: Any = np.float64) -> None:
         self.num_embeddings = _check_size("num_embeddings", num_embeddings)
         self.embedding_dim = _check_size("embedding_dim", embedding_dim)
         rng, dtype = _check_rng(rng), _check_dtype(dtype)
         self.weight = Tensor(rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype),
                              requires_grad=True)
 
-    def forward(self, ids) -> Tensor:
+    def forward(self, ids: Any) -> Tensor:
         """Vectors of ``ids``: integer array ``[...]`` in ``[0, V)`` -> Tensor ``[..., D]``.
 
         The gradient of a row is the sum of the gradients of every position that looked it up.
@@ -104,7 +107,7 @@ class Embedding(Module):
                              f"(num_embeddings={self.num_embeddings})")
         return self.weight[ids]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
@@ -131,7 +134,8 @@ class Linear(Module):
         Tensor of shape ``[O]``, or None.
     """
 
-    def __init__(self, in_features, out_features, bias=True, *, rng=None, dtype=np.float64):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, rng: Any = None,
+                 dtype: Any = np.float64) -> None:
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self.in_features = _check_size("in_features", in_features)
@@ -141,17 +145,17 @@ class Linear(Module):
         self.weight = _uniform(rng, bound, (self.out_features, self.in_features), dtype)
         self.bias = _uniform(rng, bound, (self.out_features,), dtype) if bias else None
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Any) -> Tensor:
         """``x : [..., I]`` -> ``[..., O]``."""
         x = _as_input("x", x, self.weight.dtype, self.in_features, "Linear")
         y = x @ self.weight.T
         return y if self.bias is None else y + self.bias
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def sigmoid(x) -> Tensor:
+def sigmoid(x: Any) -> Tensor:
     """The logistic function ``1 / (1 + exp(-x))``, written as ``(1 + tanh(x / 2)) / 2``.
 
     The two are equal in exact arithmetic. The tanh form never overflows; its
@@ -183,19 +187,19 @@ class RNNCell(Module):
     """
 
     #: The Linear layers behind each PyTorch parameter, in PyTorch's order of the stacked gates.
-    _TORCH_LAYERS = {"ih": ("ih",), "hh": ("hh",)}
+    _TORCH_LAYERS: dict[str, tuple[str, ...]] = {"ih": ("ih",), "hh": ("hh",)}
 
-    def __init__(self, input_size, hidden_size, *, rng=None, dtype=np.float64):
+    def __init__(self, input_size: int, hidden_size: int, *, rng: Any = None, dtype: Any = np.float64) -> None:
         self.input_size = _check_size("input_size", input_size)
         self.hidden_size = _check_size("hidden_size", hidden_size)
         self._build(self.input_size, self.hidden_size, _check_rng(rng), _check_dtype(dtype))
 
-    def _build(self, I, H, rng, dtype):
+    def _build(self, I: int, H: int, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:  # noqa: E741
         """Create the cell's layers (a subclass with other gates overrides this)."""
         self.ih = Linear(I, H, rng=rng, dtype=dtype)
         self.hh = Linear(H, H, rng=rng, dtype=dtype)
 
-    def _inputs(self, x, h, dtype):
+    def _inputs(self, x: Any, h: Any, dtype: np.dtype[Any]) -> tuple[Tensor, Tensor]:
         name = type(self).__name__
         x = _as_input("x", x, dtype, self.input_size, name)
         h = _as_input("h", h, dtype, self.hidden_size, name)
@@ -203,22 +207,22 @@ class RNNCell(Module):
             raise ValueError(f"{name}: x {x.shape} and h {h.shape} must agree in all but the last dimension")
         return x, h
 
-    def forward(self, x, h) -> Tensor:
+    def forward(self, x: Any, h: Any) -> Tensor:
         """``x : [batch, I]``, ``h : [batch, H]`` -> the next state ``[batch, H]``."""
         x, h = self._inputs(x, h, self.ih.weight.dtype)
         return (self.ih(x) + self.hh(h)).tanh()
 
-    def _state_entries(self, prefix):
+    def _state_entries(self, prefix: str) -> Iterator[tuple[str, list[Tensor]]]:
         """PyTorch's keys: ``weight_ih`` is the input weights of the gates stacked (one gate for this cell)."""
         for side, layers in self._TORCH_LAYERS.items():
             yield f"{prefix}weight_{side}", [getattr(self, name).weight for name in layers]
         for side, layers in self._TORCH_LAYERS.items():
             yield f"{prefix}bias_{side}", [getattr(self, name).bias for name in layers]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 
-    def __repr__(self):  # the cell, not its six (or two) Linear layers
+    def __repr__(self) -> str:  # the cell, not its six (or two) Linear layers
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
@@ -253,11 +257,11 @@ class GRUCell(RNNCell):
 
     _TORCH_LAYERS = {"ih": ("xr", "xz", "xn"), "hh": ("hr", "hz", "hn")}
 
-    def _build(self, I, H, rng, dtype):
+    def _build(self, I: int, H: int, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:  # noqa: E741
         self.xr, self.xz, self.xn = (Linear(I, H, rng=rng, dtype=dtype) for _ in range(3))
         self.hr, self.hz, self.hn = (Linear(H, H, rng=rng, dtype=dtype) for _ in range(3))
 
-    def forward(self, x, h) -> Tensor:
+    def forward(self, x: Any, h: Any) -> Tensor:
         """``x : [batch, I]``, ``h : [batch, H]`` -> the next state ``[batch, H]``."""
         x, h = self._inputs(x, h, self.xr.weight.dtype)
         r = sigmoid(self.xr(x) + self.hr(h))
@@ -309,20 +313,22 @@ class LSTMCell(RNNCell):
 
     _state_entries = Module._state_entries  # the parameters already have PyTorch's names and shapes
 
-    def __init__(self, input_size, hidden_size, bias=True, *, rng=None, dtype=np.float64):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *, rng: Any = None,
+                 dtype: Any = np.float64) -> None:
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be True or False, got {bias!r}")
         self.bias = bool(bias)
         super().__init__(input_size, hidden_size, rng=rng, dtype=dtype)
 
-    def _build(self, I, H, rng, dtype):
+    def _build(self, I: int, H: int, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:  # noqa: E741
         bound = 1 / np.sqrt(H)
         self.weight_ih = _uniform(rng, bound, (4 * H, I), dtype)
         self.weight_hh = _uniform(rng, bound, (4 * H, H), dtype)
         self.bias_ih = _uniform(rng, bound, (4 * H,), dtype) if self.bias else None
         self.bias_hh = _uniform(rng, bound, (4 * H,), dtype) if self.bias else None
 
-    def forward(self, x, state=None) -> tuple[Tensor, Tensor]:
+    # the state is a pair (h, c), as in PyTorch: not the (x, h) of the other cells
+    def forward(self, x: Any, state: Any = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
         """``x : [batch, I]``, ``state = (h, c)``, each ``[batch, H]`` -> the next ``(h, c)``.
 
         ``state=None`` starts from zeros, as in PyTorch.
@@ -337,7 +343,7 @@ class LSTMCell(RNNCell):
         h = sigmoid(o) * c.tanh()
         return h, c
 
-    def _state(self, x, state):
+    def _state(self, x: Any, state: Any) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         dtype = self.weight_ih.dtype
         if state is None:
             x = _as_input("x", x, dtype, self.input_size, "LSTMCell")
@@ -351,11 +357,11 @@ class LSTMCell(RNNCell):
             raise ValueError(f"LSTMCell: h {h.shape} and c {c.shape} must have the same shape")
         return x, (h, c)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
 
-def unroll(cell, inputs, h0, mask=None):
+def unroll(cell: Callable[..., Any], inputs: Tensor, h0: Any, mask: Any = None) -> tuple[Tensor, Any]:
     """Run ``cell`` over time: ``h_t = cell(inputs[:, t], h_{t-1})``.
 
     Parameters
@@ -406,7 +412,7 @@ def unroll(cell, inputs, h0, mask=None):
     return stack(outputs, axis=1), h
 
 
-def sequence_mask(lengths, maxlen=None, dtype=np.bool_) -> np.ndarray:
+def sequence_mask(lengths: Any, maxlen: int | None = None, dtype: Any = np.bool_) -> np.ndarray:
     """``mask[..., j] = j < lengths[...]``, as ``tf.sequence_mask``.
 
     Parameters

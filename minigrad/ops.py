@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Pow(Primitive):
         return gx, gy
 
 
-def _matmul(a, b):
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b``; float16 adds its products up in float32 (the rule of :func:`~minigrad.tensor.accumulate`)."""
     if a.dtype == np.float16 and b.dtype == np.float16:
         return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
@@ -237,7 +238,7 @@ class Clip(Primitive):
 
 # -- reductions -----------------------------------------------------------
 
-def _expand(g, axis, keepdims):
+def _expand(g: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     """Put back the reduced axes of ``g`` (as size 1) so it broadcasts against the input."""
     return g if keepdims or axis is None else np.expand_dims(g, axis)
 
@@ -303,18 +304,18 @@ class Min(Primitive):
 
 # -- argument normalisers: every axis, shape and permutation argument goes through one of these --
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _check_count(name, value):
+def _check_count(name: str, value: Any) -> None:
     if not _is_int(value):
         raise TypeError(f"{name} must be a non-negative int, got {value!r}")
     if value < 0:
         raise ValueError(f"{name} must be a non-negative int, got {value}")
 
 
-def normalize_axis(axis, ndim, name="axis"):
+def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...] | None:
     """``axis`` (None, an int or a tuple/list of ints, negatives allowed) as a tuple of non-negative ints.
 
     Returns None for None. The order is kept; a repeated axis, an axis outside
@@ -335,15 +336,17 @@ def normalize_axis(axis, ndim, name="axis"):
     return normalized
 
 
-def one_axis(axis, ndim, name="axis") -> int:
+def one_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """A single ``axis`` (an int, negatives allowed) as a non-negative int."""
     _check_count("ndim", ndim)
     if not _is_int(axis):
         raise TypeError(f"{name} must be an int, got {axis!r}")
-    return normalize_axis(axis, ndim, name)[0]
+    axes = normalize_axis(axis, ndim, name)
+    assert axes is not None  # an int axis gives one axis
+    return axes[0]
 
 
-def normalize_permutation(axes, ndim, name="axes"):
+def normalize_permutation(axes: Any, ndim: int, name: str = "axes") -> tuple[int, ...] | None:
     """``axes`` of a transpose: empty (reverse all) or each of the ``ndim`` axes once, negatives allowed."""
     _check_count("ndim", ndim)
     if len(axes) == 0:
@@ -354,7 +357,7 @@ def normalize_permutation(axes, ndim, name="axes"):
     return axes
 
 
-def normalize_shape(shape, size, name="shape"):
+def normalize_shape(shape: Any, size: int, name: str = "shape") -> tuple[int, ...]:
     """``shape`` for a reshape of ``size`` elements: non-negative ints and at most one ``-1``."""
     shape = tuple(shape)
     if type(size) is int and size >= 0 and all(type(n) is int and n >= -1 for n in shape):
@@ -374,7 +377,7 @@ def normalize_shape(shape, size, name="shape"):
     return tuple(int(n) for n in shape)
 
 
-def reduction_params(axis, keepdims, ndim) -> dict:
+def reduction_params(axis: Any, keepdims: Any, ndim: int) -> dict[str, Any]:
     """The checked ``axis`` and ``keepdims`` of a reduction (``sum``, ``mean``, ``max``)."""
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
@@ -462,25 +465,25 @@ class Concatenate(Primitive):
 
 # -- friendly front doors (validation lives here, not in the primitives) --
 
-def _integer_array(name, value):
+def _integer_array(name: str, value: Any) -> np.ndarray:
     array = as_array(name, value)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
     return array
 
 
-def _tensor(name, value, like=None):
+def _tensor(name: str, value: Any, like: Tensor | None = None) -> Tensor:
     """``value`` as a Tensor; a TypeError names the argument ``name``."""
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a Tensor, an array or a number, got {type(value).__name__}")
     return as_tensor(value, like, name=name)
 
 
-def _like(*values):
+def _like(*values: Any) -> Tensor | None:
     return next((v for v in values if isinstance(v, Tensor)), None)
 
 
-def power(base, exponent):
+def power(base: Any, exponent: Any) -> Tensor:
     """``base ** exponent`` elementwise, differentiable in both (see :class:`Pow`)."""
     like = _like(base, exponent)
     base, exponent = _tensor("base", base, like), _tensor("exponent", exponent, like)
@@ -490,11 +493,11 @@ def power(base, exponent):
     return apply(Pow, base, exponent)
 
 
-def getitem(x, index):
+def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]``: ints, slices, ``None``, ``...`` and integer or boolean arrays."""
     x = _tensor("x", x)
 
-    def part(i):  # a Tensor or a list (of ints or bools) is an array index, as in NumPy
+    def part(i: Any) -> Any:  # a Tensor or a list (of ints or bools) is an array index, as in NumPy
         return as_array("index", i) if isinstance(i, (Tensor, list)) else i
 
     index = tuple(part(i) for i in index) if isinstance(index, tuple) else part(index)
@@ -505,7 +508,7 @@ def getitem(x, index):
     return apply(GetItem, x, index=index)
 
 
-def take_along_axis(x, indices, axis):
+def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
     """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see ``numpy.take_along_axis``)."""
     x = _tensor("x", x)
     indices = _integer_array("indices", indices)
@@ -526,7 +529,7 @@ def take_along_axis(x, indices, axis):
     return apply(TakeAlongAxis, x, indices=indices, axis=axis)
 
 
-def where(condition, x, y):
+def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Elementwise ``x`` where ``condition`` holds, else ``y``; differentiable in ``x`` and ``y``."""
     condition = as_array("condition", condition)
     if condition.dtype != np.bool_:
@@ -540,7 +543,7 @@ def where(condition, x, y):
     return apply(Where, x, y, condition=condition)
 
 
-def _tensors(tensors, who):
+def _tensors(tensors: Any, who: str) -> list[Tensor]:
     if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{who}: tensors must be a list or tuple of tensors, got {type(tensors).__name__}")
     if not tensors:
@@ -549,7 +552,7 @@ def _tensors(tensors, who):
     return [_tensor(f"tensors[{i}]", t, like) for i, t in enumerate(tensors)]
 
 
-def concatenate(tensors, axis=0):
+def concatenate(tensors: Any, axis: int = 0) -> Tensor:
     """Join tensors along an existing ``axis``; they must agree in every other dimension."""
     tensors = _tensors(tensors, "concatenate")
     if any(t.ndim == 0 for t in tensors):
@@ -563,7 +566,7 @@ def concatenate(tensors, axis=0):
     return apply(Concatenate, *tensors, axis=axis)
 
 
-def stack(tensors, axis=0):
+def stack(tensors: Any, axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new ``axis``."""
     tensors = _tensors(tensors, "stack")
     shapes = {t.shape for t in tensors}
@@ -573,7 +576,7 @@ def stack(tensors, axis=0):
     return concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis=axis)
 
 
-def divide_no_nan(x, y):
+def divide_no_nan(x: Any, y: Any) -> Tensor:
     """``x / y`` with 0 (and zero gradient) where ``y`` is 0, as ``tf.math.divide_no_nan``."""
     like = _like(x, y)
     return apply(DivNoNan, _tensor("x", x, like), _tensor("y", y, like))

@@ -16,6 +16,9 @@ array([ 0.8, -1.6])
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from .tensor import Tensor
@@ -23,7 +26,7 @@ from .tensor import Tensor
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm", "StepLR", "LambdaLR"]
 
 
-def _check_params(params, who) -> list:
+def _check_params(params: Any, who: str) -> list[Tensor]:
     """``params`` as a list of distinct leaf tensors.
 
     As in PyTorch, ``params`` is an iterable of Tensors, or of ``(name, Tensor)`` pairs such as
@@ -51,7 +54,8 @@ def _check_params(params, who) -> list:
     return params
 
 
-def _check_number(who, name, value, low, high=None, low_ok=True):
+def _check_number(who: str, name: str, value: Any, low: float, high: float | None = None,
+                  low_ok: bool = True) -> float:
     """``value`` as a float in ``[low, high)`` (or ``(low, high)`` when ``low_ok`` is False)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__}")
@@ -73,12 +77,12 @@ class Optimizer:
         Learning rate, > 0.
     """
 
-    def __init__(self, params, lr):
+    def __init__(self, params: Any, lr: float) -> None:
         who = type(self).__name__
         self.params = _check_params(params, who)
         self.lr = _check_number(who, "lr", lr, 0.0, low_ok=False)
 
-    def zero_grad(self, set_to_none=True) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters: set them to None (PyTorch's default), or to zeros."""
         if not isinstance(set_to_none, (bool, np.bool_)):
             raise TypeError(f"set_to_none must be True or False, got {set_to_none!r}")
@@ -88,11 +92,11 @@ class Optimizer:
             elif p.grad is not None:
                 p.grad = np.zeros_like(p.data)
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         """The hyperparameters shown by ``repr`` (subclasses add theirs)."""
         return {"lr": self.lr}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
         n = len(self.params)
         return f"{type(self).__name__}({n} parameter{'s' if n != 1 else ''}, {settings})"
@@ -120,12 +124,12 @@ class SGD(Optimizer):
         ``mu`` in ``[0, 1)``.
     """
 
-    def __init__(self, params, lr, momentum=0.0):
+    def __init__(self, params: Any, lr: float, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
         self.momentum = _check_number("SGD", "momentum", momentum, 0.0, 1.0)
-        self.buffers = [None] * len(self.params)  # b_t per parameter, created at its first step
+        self.buffers: list[np.ndarray | None] = [None] * len(self.params)  # b_t per parameter, created at its first step
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum}
 
     def step(self) -> None:
@@ -134,12 +138,13 @@ class SGD(Optimizer):
                 continue
             update = p.grad
             if self.momentum:
-                if self.buffers[i] is None:
-                    self.buffers[i] = np.array(p.grad, dtype=p.dtype)
+                buffer = self.buffers[i]
+                if buffer is None:
+                    buffer = self.buffers[i] = np.array(p.grad, dtype=p.dtype)
                 else:
-                    self.buffers[i] *= self.momentum
-                    self.buffers[i] += p.grad
-                update = self.buffers[i]
+                    buffer *= self.momentum
+                    buffer += p.grad
+                update = buffer
             p.data -= self.lr * update
 
 
@@ -170,7 +175,8 @@ class Adam(Optimizer):
         Added to the denominator, >= 0.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
@@ -180,7 +186,7 @@ class Adam(Optimizer):
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
 
-    def _settings(self) -> dict:
+    def _settings(self) -> dict[str, Any]:
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps}
 
     def step(self) -> None:
@@ -198,7 +204,7 @@ class Adam(Optimizer):
             p.data -= self.lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + self.eps)
 
 
-def clip_grad_norm(params, max_norm) -> float:
+def clip_grad_norm(params: Any, max_norm: float) -> float:
     """Scale all gradients together so that their global norm is at most ``max_norm``.
 
     The global norm is ``sqrt(sum over parameters of sum(grad ** 2))``. When it
@@ -230,7 +236,7 @@ def clip_grad_norm(params, max_norm) -> float:
 # -- learning-rate schedules: each call of step() sets optimizer.lr for the next epoch ---------
 
 class _Schedule:
-    def __init__(self, optimizer, who):
+    def __init__(self, optimizer: Optimizer, who: str) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{who}: optimizer must be an Optimizer, got {type(optimizer).__name__}")
         self.optimizer, self.base_lr, self.last_epoch = optimizer, optimizer.lr, 0
@@ -243,7 +249,7 @@ class _Schedule:
         self.last_epoch += 1
         self.optimizer.lr = self.lr_at(self.last_epoch)
 
-    def get_last_lr(self) -> list:
+    def get_last_lr(self) -> list[float]:
         """The current learning rate, in a list as PyTorch returns it (one per parameter group)."""
         return [self.optimizer.lr]
 
@@ -262,7 +268,7 @@ class StepLR(_Schedule):
         The factor, > 0.
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer, "StepLR")
         if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
@@ -283,7 +289,7 @@ class LambdaLR(_Schedule):
         Takes the epoch (an int >= 0) and returns a factor.
     """
 
-    def __init__(self, optimizer, lr_lambda):
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:
         super().__init__(optimizer, "LambdaLR")
         if not callable(lr_lambda):
             raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(lr_lambda).__name__}")

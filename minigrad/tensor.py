@@ -17,27 +17,31 @@ import sys
 import threading
 import types
 
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
 import numpy as np
 
 try:  # NumPy 2's error state is a context variable; entering np.errstate costs ~1.5 us, this ~0.3 us
-    from numpy._core._multiarray_umath import _extobj_contextvar, _make_extobj
+    from numpy._core._multiarray_umath import (  # type: ignore[import-not-found]  # private, untyped
+        _extobj_contextvar, _make_extobj)
 
-    def _ignore_fp_errors():
+    def _ignore_fp_errors() -> Any:
         """Like entering ``np.errstate(all="ignore")``; returns what :func:`_restore_fp_errors` needs."""
         return _extobj_contextvar.set(_make_extobj(all="ignore"))
 
-    def _restore_fp_errors(token) -> None:
+    def _restore_fp_errors(token: Any) -> None:
         _extobj_contextvar.reset(token)
 except ImportError:  # pragma: no cover - another NumPy: the public, slower way
-    def _ignore_fp_errors():
+    def _ignore_fp_errors() -> Any:
         state = np.errstate(all="ignore")
         state.__enter__()
         return state
 
-    def _restore_fp_errors(state) -> None:
-        state.__exit__(None, None, None)
+    def _restore_fp_errors(token: Any) -> None:
+        token.__exit__(None, None, None)
 
-__all__ = ["Tensor", "Primitive", "PRIMITIVES", "apply", "unbroadcast", "toposort",
+__all__ = ["Tensor", "Primitive", "PRIMITIVES", "Node", "apply", "unbroadcast", "toposort",
            "no_grad", "is_grad_enabled", "as_tensor", "as_array", "accumulate"]
 
 
@@ -51,7 +55,7 @@ _grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
-def no_grad():
+def no_grad() -> Iterator[None]:
     """Context manager (and decorator) inside which no graph is recorded (in this thread only)."""
     previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
@@ -65,11 +69,11 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-def _is_bool(value) -> bool:
+def _is_bool(value: object) -> bool:
     return isinstance(value, (bool, np.bool_))
 
 
-def as_array(name: str, value) -> np.ndarray:
+def as_array(name: str, value: Any) -> np.ndarray:
     """``value`` (a Tensor, array, list or number) as a numeric NumPy array, or an error naming ``name``.
 
     Numeric means bool, integer or floating point. A ragged nested list is a
@@ -110,18 +114,27 @@ class Primitive:
     name = ""
     saves = False
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = cls.name or cls.__name__
         PRIMITIVES[cls.name] = cls
 
     @staticmethod
-    def forward(*arrays, **params):  # pragma: no cover - interface
+    def forward(*arrays: Any, **params: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
 
     @staticmethod
-    def vjp(g, ans, *arrays, **params):  # pragma: no cover - interface
+    def vjp(g: Any, ans: Any, *arrays: Any, **params: Any) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+class Node(NamedTuple):
+    """How a computed tensor was made: the graph's record, one per :func:`apply` that needs gradients."""
+
+    primitive: type[Primitive]  #: the operation
+    parents: list[Tensor]  #: its inputs, each a Tensor
+    params: dict[str, Any]  #: its non-differentiable arguments, such as ``axis``
+    saved: dict[str, Any]  #: what its forward kept for its vjp (``saves = True``), else empty
 
 
 class Tensor:
@@ -146,7 +159,7 @@ class Tensor:
 
     __array_priority__ = 100  # so that ndarray <op> Tensor defers to Tensor
 
-    def __init__(self, data, requires_grad: bool = False):
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
         array = as_array("Tensor data", data)
         if not _is_bool(requires_grad):
             raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
@@ -155,27 +168,46 @@ class Tensor:
         self.data: np.ndarray = array
         self.requires_grad = bool(requires_grad)
         self.grad: np.ndarray | None = None
-        self._node = None  # (primitive, parents, params, saved) for computed tensors
+        self._node: Node | None = None  # how a computed tensor was computed; None for a leaf
 
     # -- array-like views -------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="Shape of ``data``.")
-    dtype = property(lambda self: self.data.dtype, doc="dtype of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
-    T = property(lambda self: self.transpose(), doc="The transpose (all axes reversed).")
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of ``data``."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """dtype of ``data``."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (PyTorch's and NumPy's name)
+        """The transpose (all axes reversed)."""
+        return self.transpose()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (not a copy)."""
         return self.data
 
-    def item(self):
+    def item(self) -> Any:
         """The single element as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
     # -- NumPy's and Python's protocols -----------------------------------
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """NumPy 2's array protocol: ``np.asarray(t)`` shares ``t.data``, ``np.array(t)`` is a copy.
 
         ``copy=None`` copies only for a new ``dtype``; ``copy=False`` raises a
@@ -183,39 +215,39 @@ class Tensor:
         """
         return np.array(self.data, dtype=dtype, copy=copy)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         # Differentiable, as in PyTorch: each row is a Tensor t[i] in the graph.
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
-    def __contains__(self, value):
+    def __contains__(self, value: Any) -> bool:
         # elementwise, as NumPy and PyTorch: `2.0 in t` is `(t == 2.0).any()` (not a search over rows)
         return bool(np.any(self.data == as_tensor(value, self, name="value").data))
 
-    def _one_number(self, what):
+    def _one_number(self, what: str) -> Any:
         if self.data.size != 1:
             raise ValueError(f"{what} needs a tensor with one element, got shape {self.shape}")
         return self.data.reshape(()).item()
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self._one_number("bool()"))
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self._one_number("float()"))
 
-    def __int__(self):
+    def __int__(self) -> int:
         value = self._one_number("int()")
         if isinstance(value, float) and not np.isfinite(value):
             raise ValueError(f"int() of a tensor holding {value}")
         return int(value)
 
-    def __index__(self):
+    def __index__(self) -> int:
         if self.dtype.kind not in "biu":
             raise TypeError(f"only an integer or bool tensor can be used as an index, got dtype {self.dtype}")
         return int(self._one_number("__index__()"))
@@ -223,7 +255,7 @@ class Tensor:
     # Comparisons give bool tensors that take no part in the graph (they have no gradient).
     __hash__ = object.__hash__  # by identity, as in PyTorch (== no longer gives a bool)
 
-    def _compare(self, other, ufunc, symbol):
+    def _compare(self, other: Any, ufunc: Any, symbol: str) -> Tensor:
         try:
             other = as_tensor(other, self)
         except TypeError:  # not numbers: let Python decide (False for ==, an error for <)
@@ -233,25 +265,25 @@ class Tensor:
         except ValueError:
             raise ValueError(f"{symbol}: shapes {self.shape} and {other.shape} do not broadcast") from None
 
-    def __lt__(self, other):
+    def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less, "<")
 
-    def __le__(self, other):
+    def __le__(self, other: Any) -> Tensor:
         return self._compare(other, np.less_equal, "<=")
 
-    def __gt__(self, other):
+    def __gt__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater, ">")
 
-    def __ge__(self, other):
+    def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal, ">=")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]  # elementwise
         return self._compare(other, np.equal, "==")
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]  # elementwise
         return self._compare(other, np.not_equal, "!=")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = "" if self.dtype in (np.float64, np.int64, np.bool_) else f", dtype={self.dtype}"
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -266,7 +298,7 @@ class Tensor:
         return Tensor(self.data)
 
     # -- the backward pass ------------------------------------------------
-    def backward(self, grad=None) -> None:
+    def backward(self, grad: Any = None) -> None:
         """Accumulate ``d self / d t`` into ``t.grad`` for every tensor ``t`` that requires it.
 
         Parameters
@@ -292,26 +324,15 @@ class Tensor:
         with np.errstate(all="ignore"):  # IEEE arithmetic, silently, as in PyTorch
             self._backward(grad)
 
-    def _backward(self, grad) -> None:
+    def _backward(self, grad: np.ndarray) -> None:
         grads = {id(self): grad}
-        owners = set()  # ids of the arrays whose memory some leaf's .grad uses
+        owners: set[int] = set()  # ids of the arrays whose memory some leaf's .grad uses
         for node in reversed(toposort(self)):
             g = grads.pop(id(node), None)
             if g is None:  # no gradient reached this node
                 continue
             if node._node is None:  # a leaf: keep the gradient
-                if node.grad is not None:
-                    node.grad = node.grad + g
-                else:
-                    # vjps may return the very array they received (Add gives g to both inputs) or a
-                    # view of it (Reshape): a leaf gets memory no other leaf's .grad uses, so that an
-                    # in-place update of one gradient never changes another. A view of all of an
-                    # array's memory (a reshape) is kept as it is: copying a [B, T, V] gradient can
-                    # cost as much as the whole loss. A view of part of a larger array is copied.
-                    owner = _memory_owner(g)
-                    shared = id(owner) in owners or owner.nbytes != g.nbytes or not g.flags.writeable
-                    node.grad = g.copy() if shared else g
-                owners.add(id(_memory_owner(node.grad)))
+                _keep_leaf_gradient(node, g, owners)
                 continue
             primitive, parents, params, saved = node._node
             inputs = [p.data for p in parents]  # apply made every parent a Tensor
@@ -327,87 +348,87 @@ class Tensor:
                 grads[key] = pg if key not in grads else grads[key] + pg
 
     # -- operators (the primitives live in minigrad.ops) -------------------
-    def __add__(self, other):
+    def __add__(self, other: Any) -> Tensor:
         return _binary(ops.Add, self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Any) -> Tensor:
         return _binary(ops.Add, other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> Tensor:
         return _binary(ops.Sub, self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Any) -> Tensor:
         return _binary(ops.Sub, other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Any) -> Tensor:
         return _binary(ops.Mul, self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Any) -> Tensor:
         return _binary(ops.Mul, other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Any) -> Tensor:
         return _binary(ops.Div, self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Any) -> Tensor:
         return _binary(ops.Div, other, self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Any) -> Tensor:
         return _binary(ops.MatMul, self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Any) -> Tensor:
         return _binary(ops.MatMul, other, self)
 
-    def __pow__(self, exponent):
+    def __pow__(self, exponent: Any) -> Tensor:
         return ops.power(self, exponent)  # power checks its arguments (integer ** negative integer)
 
-    def __rpow__(self, base):
+    def __rpow__(self, base: Any) -> Tensor:
         return ops.power(base, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return apply(ops.Neg, self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index)
 
-    def exp(self):
+    def exp(self) -> Tensor:
         """Elementwise :math:`e^x`."""
         return apply(ops.Exp, self)
 
-    def log(self):
+    def log(self) -> Tensor:
         """Elementwise natural logarithm."""
         return apply(ops.Log, self)
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
         return apply(ops.Tanh, self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default), as ``numpy.sum``; float16 adds up in float32."""
         return apply(ops.Sum, self, **ops.reduction_params(axis, keepdims, self.ndim))
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default), as ``numpy.mean``; float16 adds up in float32."""
         return apply(ops.Mean, self, **ops.reduction_params(axis, keepdims, self.ndim))
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; ties (and NaNs, which win) share the gradient equally."""
         return apply(ops.Max, self, **self._nonempty_reduction("max", "a maximum", axis, keepdims))
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Minimum over ``axis``; ties (and NaNs, which win) share the gradient equally."""
         return apply(ops.Min, self, **self._nonempty_reduction("min", "a minimum", axis, keepdims))
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Index of the maximum along ``axis`` (of the flattened tensor when None); int64, no gradient."""
         params = self._nonempty_reduction("argmax", "a maximum", axis, keepdims)
         return Tensor(_arg_extremum(np.argmax, self.data, params))
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Index of the minimum along ``axis`` (of the flattened tensor when None); int64, no gradient."""
         params = self._nonempty_reduction("argmin", "a minimum", axis, keepdims)
         return Tensor(_arg_extremum(np.argmin, self.data, params))
 
-    def _nonempty_reduction(self, what, noun, axis, keepdims):
+    def _nonempty_reduction(self, what: str, noun: str, axis: Any, keepdims: bool) -> dict[str, Any]:
         params = ops.reduction_params(axis, keepdims, self.ndim)
         reduced = range(self.ndim) if params["axis"] is None else params["axis"]
         if any(self.shape[a] == 0 for a in reduced):
@@ -416,28 +437,28 @@ class Tensor:
         return params
 
     # -- elementwise functions, as PyTorch's methods ------------------------
-    def relu(self):
+    def relu(self) -> Tensor:
         """Elementwise ``max(x, 0)``."""
         return apply(ops.Relu, self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         """Elementwise ``1 / (1 + exp(-x))`` (see :func:`minigrad.nn.sigmoid`)."""
         from .nn import sigmoid  # nn builds on Tensor
         return sigmoid(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         """Elementwise ``|x|``."""
         return apply(ops.Abs, self)
 
     __abs__ = abs
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         """Elementwise square root."""
         return apply(ops.Sqrt, self)
 
-    def clip(self, min=None, max=None):
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit every entry to ``[min, max]`` (either bound may be None), as ``numpy.clip`` and ``torch.clamp``."""
-        bounds = {}
+        bounds: dict[str, float] = {}
         for name, bound in (("low", min), ("high", max)):
             if bound is not None:
                 if _is_bool(bound) or not isinstance(bound, numbers.Real):
@@ -451,22 +472,22 @@ class Tensor:
     clamp = clip
 
     # -- shapes, as PyTorch's methods ---------------------------------------
-    def view(self, *shape):
+    def view(self, *shape: Any) -> Tensor:
         """The same as :meth:`reshape` (minigrad has no views that share memory by contract)."""
         return self.reshape(*shape)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, axis: int) -> Tensor:
         """Insert an axis of size 1 at position ``axis`` (``-1`` appends one)."""
         axis = ops.one_axis(axis, self.ndim + 1)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis: Any = None) -> Tensor:
         """Remove axes of size 1: all of them, or those of ``axis`` (an axis of another size is kept, as in PyTorch)."""
         axes = ops.normalize_axis(axis, self.ndim)
         drop = [a for a in (range(self.ndim) if axes is None else axes) if self.shape[a] == 1]
         return self.reshape(tuple(n for a, n in enumerate(self.shape) if a not in drop))
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge the axes ``start_dim`` to ``end_dim`` (inclusive) into one, as ``torch.flatten``."""
         if self.ndim == 0:
             return self.reshape(1)
@@ -478,23 +499,23 @@ class Tensor:
             merged *= n
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new ``shape`` (``-1`` allowed once)."""
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return apply(ops.Reshape, self, shape=ops.normalize_shape(shape, self.size))
+        sizes = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return apply(ops.Reshape, self, shape=ops.normalize_shape(sizes, self.size))
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> Tensor:
         """Permute the axes as ``numpy.transpose`` (reverse them when none, or None, are given); negatives allowed."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        axes = () if axes == (None,) else axes  # x.transpose(None), as NumPy
-        return apply(ops.Transpose, self, axes=ops.normalize_permutation(axes, self.ndim))
+        order = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        order = () if order == (None,) else order  # x.transpose(None), as NumPy
+        return apply(ops.Transpose, self, axes=ops.normalize_permutation(order, self.ndim))
 
-    def take_along_axis(self, indices, axis):
+    def take_along_axis(self, indices: Any, axis: int) -> Tensor:
         """Pick entries along ``axis`` by integer ``indices``, as ``numpy.take_along_axis``."""
         return ops.take_along_axis(self, indices, axis)
 
 
-def _arg_extremum(function, data: np.ndarray, params: dict) -> np.ndarray:
+def _arg_extremum(function: Callable[..., Any], data: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """``numpy.argmax`` or ``argmin`` with a checked ``axis`` (None or one axis) and ``keepdims``."""
     axis = params["axis"]
     if axis is not None and len(axis) != 1:
@@ -503,7 +524,7 @@ def _arg_extremum(function, data: np.ndarray, params: dict) -> np.ndarray:
     return np.asarray(index, dtype=np.int64)
 
 
-def _binary(primitive: type[Primitive], x, y):
+def _binary(primitive: type[Primitive], x: Any, y: Any) -> Tensor:
     """An operator ``x <op> y``: NotImplemented (so Python raises its TypeError) for an operand that is not numbers."""
     if type(x) is not Tensor or type(y) is not Tensor:  # a number, list or array operand
         like = x if isinstance(x, Tensor) else y
@@ -514,7 +535,7 @@ def _binary(primitive: type[Primitive], x, y):
     return apply(primitive, x, y)
 
 
-def as_tensor(x, like: Tensor | None = None, name: str = "x") -> Tensor:
+def as_tensor(x: Any, like: Tensor | None = None, name: str = "x") -> Tensor:
     """``x`` as a Tensor; a Python number takes the float dtype of ``like`` (as NumPy does for scalars).
 
     An error for ``x`` that is not numbers names it ``name``.
@@ -533,7 +554,7 @@ def as_tensor(x, like: Tensor | None = None, name: str = "x") -> Tensor:
     return Tensor(as_array(name, x))
 
 
-def apply(primitive: type[Primitive], *args, **params) -> Tensor:
+def apply(primitive: type[Primitive], *args: Any, **params: Any) -> Tensor:
     """Run ``primitive`` on ``args`` (Tensors, arrays or numbers) and record the node if needed."""
     if not (isinstance(primitive, type) and issubclass(primitive, Primitive)):
         raise TypeError(f"primitive must be a Primitive subclass, got {primitive!r}")
@@ -556,13 +577,13 @@ def apply(primitive: type[Primitive], *args, **params) -> Tensor:
     out.data = ans if type(ans) is np.ndarray else np.asarray(ans)
     out.grad = None
     if needs_grad and _grad_mode.enabled:
-        out.requires_grad, out._node = True, (primitive, parents, params, saved)
+        out.requires_grad, out._node = True, Node(primitive, parents, params, saved)
     else:
         out.requires_grad, out._node = False, None
     return out
 
 
-def accumulate(reduction, x: np.ndarray, **kwargs):
+def accumulate(reduction: Callable[..., Any], x: np.ndarray, **kwargs: Any) -> Any:
     """``reduction(x, **kwargs)`` (``np.sum`` or ``np.mean``) with one rule for every reduction.
 
     float16 adds up in float32 and is rounded to float16 once, at the end, as
@@ -577,7 +598,7 @@ def accumulate(reduction, x: np.ndarray, **kwargs):
     return reduction(x, **kwargs)
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes that broadcasting added or stretched, so it has ``shape``."""
     grad = as_array("grad", grad)
     shape = tuple(shape)
@@ -589,6 +610,24 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     grad = accumulate(np.sum, grad, axis=tuple(range(extra))) if extra > 0 else grad
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     return accumulate(np.sum, grad, axis=stretched, keepdims=True) if stretched else grad
+
+
+def _keep_leaf_gradient(leaf: Tensor, g: np.ndarray, owners: set[int]) -> None:
+    """Add ``g`` to ``leaf.grad``, in memory that no other leaf's ``.grad`` uses (``owners``).
+
+    vjps may return the very array they received (Add gives g to both inputs) or a
+    view of it (Reshape): a leaf gets memory no other leaf's .grad uses, so that an
+    in-place update of one gradient never changes another. A view of all of an
+    array's memory (a reshape) is kept as it is: copying a [B, T, V] gradient can
+    cost as much as the whole loss. A view of part of a larger array is copied.
+    """
+    if leaf.grad is not None:
+        leaf.grad = leaf.grad + g
+    else:
+        owner = _memory_owner(g)
+        shared = id(owner) in owners or owner.nbytes != g.nbytes or not g.flags.writeable
+        leaf.grad = g.copy() if shared else g
+    owners.add(id(_memory_owner(leaf.grad)))
 
 
 def _memory_owner(array: np.ndarray) -> np.ndarray:
@@ -606,7 +645,8 @@ def toposort(root: Tensor) -> list[Tensor]:
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"root must be a Tensor, got {type(root).__name__}")
-    order, visited = [], set()
+    order: list[Tensor] = []
+    visited: set[int] = set()
     stack = [(root, False)]
     pop, push, visit = stack.pop, stack.append, visited.add  # bound once: this loop runs once per node
     while stack:
@@ -621,7 +661,7 @@ def toposort(root: Tensor) -> list[Tensor]:
         push((node, True))
         record = node._node
         if record is not None:
-            for parent in record[1]:
+            for parent in record.parents:
                 if parent.requires_grad and id(parent) not in visited:
                     push((parent, False))
     return order
@@ -634,7 +674,7 @@ class _CallableModule(types.ModuleType):
     ``tensor(...)``: both work. The call is :func:`minigrad.creation.tensor`.
     """
 
-    def __call__(self, data, dtype=None, requires_grad=False):
+    def __call__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         from .creation import tensor  # creation builds on Tensor
         return tensor(data, dtype=dtype, requires_grad=requires_grad)
 
