@@ -6,6 +6,30 @@
 >>> y.backward()
 >>> x.grad
 array([2., 4., 6.])
+
+A map of the package (each file one concept; imports go down this list, never up):
+
+==============  ==================================================================================
+``tensor``      ``Tensor``, the graph's ``Node``, ``apply`` and the backward pass (toposort,
+                unbroadcast); its last line imports ``ops``, the documented join between the tensor
+                and its operations (``Tensor.__add__`` calls ``ops.Add``; ``ops`` builds on ``Tensor``)
+``ops``         the primitives, each a class with ``forward`` and ``vjp`` side by side; the front
+                doors (``where``, ``concatenate``, ...) and the axis/shape normalisers
+``fused``       the fused cross-entropy primitives, closed-form backward ``softmax - labels``
+``checks``      the argument checks shared by the modules below (not user API)
+``creation``    ``zeros``, ``ones``, ``randn``, ... (``mg.tensor(data)`` is ``creation.tensor``)
+``functional``  softmax, log_softmax, logsumexp and the cross-entropies, composed from ``ops``/``fused``
+``losses``      ``sequence_loss``: per-token cross-entropy, times the weights, reduced by the flags
+``gradcheck``   central differences against one backward pass
+``module``      ``Module``: parameters, children, train/eval, ``state_dict`` in PyTorch's keys
+``layers``      ``Sequential``, ``Dropout``, ``LayerNorm``, activations as modules
+``nn``          the layers of the book (Embedding, Linear, the recurrent cells, unroll, sequence_mask);
+                it re-exports ``Module`` and ``layers``
+``optim``       SGD, Adam, clip_grad_norm and two learning-rate schedules
+==============  ==================================================================================
+
+A new primitive is one class in ``ops`` (forward, vjp, a docstring with its derivative) and one row in
+``tests/test_primitives.py``; ``tests/test_registry.py`` fails if it is not exported or documented.
 """
 
 import sys

@@ -50,7 +50,7 @@ import numpy as np
 
 from .tensor import Primitive, accumulate
 
-__all__ = ["SparseSoftmaxCrossEntropy", "SoftmaxCrossEntropy"]
+__all__ = ["SparseSoftmaxCrossEntropy", "SoftmaxCrossEntropy", "set_num_threads", "get_num_threads", "empty_cache"]
 
 # Bytes of logits per block. A block of logits and its softmax (2 x 1 MiB) stay in one core's L2 cache between
 # the five steps; the blocks are the same whatever the number of threads, so the results are too.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .tensor import Tensor, as_tensor, no_grad
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "GradcheckError", "analytic_gradients", "central_differences"]
 
 
 class GradcheckError(AssertionError):
@@ -49,6 +49,64 @@ def gradcheck(f: Callable[..., Any], *tensors: Any, eps: float = 1e-6, atol: flo
     GradcheckError
         Naming the input, the entry and both values of the worst mismatch.
     """
+    inputs = _checked_inputs(f, tensors, eps, atol, rtol, seed)
+    out = f(*tensors)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"f must return a Tensor, got {type(out).__name__}")
+    # a scalar output is checked as it is, so an error message quotes the numbers x.grad holds
+    u = np.ones((), out.dtype) if out.ndim == 0 else np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
+
+    analytic = analytic_gradients(out, u, inputs)
+    position = {id(t): i for i, t in enumerate(tensors) if isinstance(t, Tensor)}
+    for t, grad in zip(inputs, analytic):
+        for i, numeric in enumerate(central_differences(f, tensors, t, u, eps)):
+            exact = float(grad.reshape(-1)[i])
+            if not abs(exact - numeric) <= atol + rtol * abs(numeric):
+                index = np.unravel_index(i, t.shape) if t.shape else ()
+                raise GradcheckError(
+                    f"gradient of argument {position[id(t)]} (shape {t.shape}) at index {tuple(map(int, index))}: "
+                    f"autodiff gives {exact!r}, central differences give {numeric!r}")
+    return True
+
+
+def analytic_gradients(out: Tensor, u: np.ndarray, inputs: list[Tensor]) -> list[np.ndarray]:
+    """The gradient of ``sum(out * u)`` for every tensor of ``inputs``: one backward pass.
+
+    The inputs' own ``.grad`` are left as they were.
+    """
+    saved = [t.grad for t in inputs]
+    for t in inputs:
+        t.grad = None
+    (out * u).sum().backward()
+    analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in inputs]
+    for t, g in zip(inputs, saved):
+        t.grad = g
+    return analytic
+
+
+def central_differences(f: Callable[..., Any], tensors: tuple[Any, ...], t: Tensor, u: np.ndarray,
+                        eps: float) -> Iterator[float]:
+    """``(F(x + eps e_i) - F(x - eps e_i)) / (2 eps)`` for each entry ``i`` of ``t`` in turn, ``F = sum(f * u)``.
+
+    Each entry is nudged in place and put back before the next one.
+    """
+    def projected() -> float:
+        with no_grad():
+            return float(np.sum(as_tensor(f(*tensors)).data * u))
+
+    flat = t.data.reshape(-1)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + eps
+        plus = projected()
+        flat[i] = original - eps
+        minus = projected()
+        flat[i] = original
+        yield (plus - minus) / (2 * eps)
+
+
+def _checked_inputs(f: Any, tensors: tuple[Any, ...], eps: Any, atol: Any, rtol: Any, seed: Any) -> list[Tensor]:
+    """Check the arguments of :func:`gradcheck`; return the tensors to check, their memory ready to nudge."""
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     for name, value, low_ok in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
@@ -64,40 +122,5 @@ def gradcheck(f: Callable[..., Any], *tensors: Any, eps: float = 1e-6, atol: flo
         raise ValueError("gradcheck needs at least one Tensor argument with requires_grad=True")
     for t in inputs:
         if not t.data.flags.c_contiguous or not t.data.flags.writeable:
-            t.data = np.array(t.data)  # we nudge entries in place below
-    out = f(*tensors)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"f must return a Tensor, got {type(out).__name__}")
-    # a scalar output is checked as it is, so an error message quotes the numbers x.grad holds
-    u = np.ones((), out.dtype) if out.ndim == 0 else np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
-
-    def projected() -> float:
-        with no_grad():
-            return float(np.sum(as_tensor(f(*tensors)).data * u))
-
-    saved = [t.grad for t in inputs]
-    for t in inputs:
-        t.grad = None
-    (out * u).sum().backward()
-    analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in inputs]
-    for t, g in zip(inputs, saved):
-        t.grad = g
-
-    position = {id(t): i for i, t in enumerate(tensors) if isinstance(t, Tensor)}
-    for t, grad in zip(inputs, analytic):
-        flat = t.data.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
-            plus = projected()
-            flat[i] = original - eps
-            minus = projected()
-            flat[i] = original
-            numeric = (plus - minus) / (2 * eps)
-            exact = float(grad.reshape(-1)[i])
-            if not abs(exact - numeric) <= atol + rtol * abs(numeric):
-                index = np.unravel_index(i, t.shape) if t.shape else ()
-                raise GradcheckError(
-                    f"gradient of argument {position[id(t)]} (shape {t.shape}) at index {tuple(map(int, index))}: "
-                    f"autodiff gives {exact!r}, central differences give {numeric!r}")
-    return True
+            t.data = np.array(t.data)  # we nudge entries in place
+    return inputs

@@ -30,6 +30,8 @@ class IndexOutOfRange(IndexError, ValueError):
 # -- arithmetic -----------------------------------------------------------
 
 class Add(Primitive):
+    """``x + y``; both derivatives are 1, so each input receives ``g``."""
+
     @staticmethod
     def forward(x, y):
         return x + y
@@ -40,6 +42,8 @@ class Add(Primitive):
 
 
 class Sub(Primitive):
+    """``x - y``; the derivatives are 1 and -1."""
+
     @staticmethod
     def forward(x, y):
         return x - y
@@ -50,6 +54,8 @@ class Sub(Primitive):
 
 
 class Mul(Primitive):
+    """``x * y``; ``d/dx = y``, ``d/dy = x``."""
+
     @staticmethod
     def forward(x, y):
         return x * y
@@ -60,6 +66,8 @@ class Mul(Primitive):
 
 
 class Div(Primitive):
+    """``x / y``; ``d/dx = 1 / y``, ``d/dy = -x / y^2`` (written with the answer: ``-ans / y``)."""
+
     @staticmethod
     def forward(x, y):
         return x / y
@@ -86,6 +94,8 @@ class DivNoNan(Primitive):
 
 
 class Neg(Primitive):
+    """``-x``; the derivative is -1."""
+
     @staticmethod
     def forward(x):
         return -x
@@ -152,6 +162,8 @@ class MatMul(Primitive):
 # -- elementwise functions ------------------------------------------------
 
 class Exp(Primitive):
+    """``e^x``; the derivative is ``e^x`` itself, the answer."""
+
     @staticmethod
     def forward(x):
         return np.exp(x)
@@ -162,6 +174,8 @@ class Exp(Primitive):
 
 
 class Log(Primitive):
+    """natural ``log(x)``; the derivative is ``1 / x``."""
+
     @staticmethod
     def forward(x):
         return np.log(x)
@@ -172,6 +186,8 @@ class Log(Primitive):
 
 
 class Tanh(Primitive):
+    """``tanh(x)``; the derivative is ``1 - tanh(x)^2``, from the answer."""
+
     @staticmethod
     def forward(x):
         return np.tanh(x)
@@ -387,6 +403,8 @@ def reduction_params(axis: Any, keepdims: Any, ndim: int) -> dict[str, Any]:
 # -- shape and indexing ---------------------------------------------------
 
 class Reshape(Primitive):
+    """``x`` in a new ``shape``; the gradient is ``g`` reshaped back to ``x``'s shape."""
+
     @staticmethod
     def forward(x, shape):
         return x.reshape(shape)  # the method: np.reshape's dispatch costs more than a small reshape
@@ -397,6 +415,8 @@ class Reshape(Primitive):
 
 
 class Transpose(Primitive):
+    """``numpy.transpose(x, axes)``; the gradient is ``g`` transposed by the inverse permutation."""
+
     @staticmethod
     def forward(x, axes=None):
         return np.transpose(x, axes)
@@ -453,6 +473,8 @@ class Where(Primitive):
 
 
 class Concatenate(Primitive):
+    """``numpy.concatenate(xs, axis)``; the gradient is ``g`` split back into the pieces."""
+
     @staticmethod
     def forward(*xs, axis=0):
         return np.concatenate(xs, axis=axis)

@@ -187,3 +187,21 @@ def test_schedules_give_pytorchs_learning_rates(kind):
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-15)
         opt.step(), topt.step()
         ours.step(), theirs.step()
+
+
+@covers("analytic_gradients", "central_differences")
+def test_gradcheck_halves_agree_with_pytorchs_gradient():
+    """The two halves of gradcheck: one backward pass, and central differences, against torch.autograd.grad."""
+    x = np.random.default_rng(0).uniform(0.5, 2.0, size=(2, 3))
+    u = np.random.default_rng(1).standard_normal(2)
+    a, b = pair(x)
+    (expected,) = torch.autograd.grad(((b ** 3).tanh().sum(dim=1) * torch.tensor(u)).sum(), b)
+
+    def f(t):
+        return (t ** 3).tanh().sum(axis=1)
+
+    (analytic,) = mg.analytic_gradients(f(a), u, [a])
+    assert_close(analytic, expected)
+    assert a.grad is None  # left as it was
+    numeric = np.array(list(mg.central_differences(f, (a,), a, u, 1e-6))).reshape(a.shape)
+    np.testing.assert_allclose(numeric, expected.numpy(), rtol=1e-6, atol=1e-8)
