@@ -44,3 +44,62 @@ def test_a_run_is_compared_with_the_recorded_one(bench, capsys):
     rows = [line for line in lines if line.startswith("  [")]
     assert len(rows) == len(recorded["sequence_loss"])
     assert all("minigrad fused 1.00x" in row for row in rows)
+
+
+def test_the_targets_are_the_stated_ones(bench):
+    limits = {name: limit for name, _, _, limit in bench.TARGETS}
+    assert limits == {
+        "fused <= 0.3x PyTorch at [32, 128, 32000]": 0.3,
+        "fused <= 0.5x PyTorch at [8, 64, 1000]": 0.5,
+        "fused <= 1.0x the best one-buffer NumPy, every shape": 1.0,
+        "fused <= 5x the copy-bandwidth bound at [32, 128, 32000]": 5.0,
+        "per-op overhead <= 1.0x PyTorch, tensor operands": 1.0,
+        "per-op overhead <= 1.0x PyTorch, Python-number operands": 1.0,
+        "fused peak extra memory <= 1.1x the logits, every shape": 1.1,
+    }
+
+
+def test_the_recorded_run_says_how_loaded_the_machine_was(bench):
+    recorded = json.loads(bench.RECORDED.read_text())
+    machine = recorded["machine"]
+    for key in ("numpy_dispatch_best", "cores_usable", "minigrad_threads", "load_at_start", "load_at_end"):
+        assert key in machine, f"the recorded run does not say its {key}"
+    assert isinstance(recorded["under_load"], bool)
+    for entry in recorded["sequence_loss"]:
+        assert {"rounds_run", "rounds_quiet", "under_load", "load_share"} <= set(entry)
+        fused = entry["results"]["minigrad fused"]
+        assert fused["vs_numpy_spread"]["p25"] <= fused["vs_numpy"] <= fused["vs_numpy_spread"]["p75"]
+    for target in recorded["targets"]:
+        assert {"measured", "spread", "met", "under_load"} <= set(target)
+
+
+def test_the_load_meter_counts_other_processes_only(bench):
+    """Our own busy loop is not load: the share excludes this process's CPU time."""
+    meter = bench.LoadMeter()
+    end = bench.time.perf_counter() + 0.3
+    while bench.time.perf_counter() < end:
+        pass
+    meter.mark(final=True)
+    (share,) = meter.shares
+    assert share is None or 0 <= share <= 1
+
+
+def test_rounds_under_load_are_refused_and_run_again(bench, monkeypatch):
+    """With every window loaded, the rounds are run up to the limit and the result is flagged."""
+    class Busy(bench.LoadMeter):
+        def mark(self, final=False):
+            self.shares.append(0.9)
+
+        def close(self):
+            return self.shares
+
+    monkeypatch.setattr(bench, "LoadMeter", Busy)
+    calls = []
+    times, shares, quiet = bench.interleaved({"f": lambda: calls.append(1)}, (), rounds=4)
+    assert len(calls) == len(shares) == 4 * (1 + bench.EXTRA_ROUNDS) and not any(quiet)
+
+
+def test_ratios_are_per_round_medians_with_their_spread(bench):
+    s = bench.spread([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert s == {"median": 3.0, "p25": 2.0, "p75": 4.0}
+    assert bench.spread([]) is None
