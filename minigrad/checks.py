@@ -6,7 +6,11 @@ Each check returns the value converted (a Python int, a dtype, a Generator) or r
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from .tensor import Tensor, as_array
 
 __all__: list[str] = []
 
@@ -56,3 +60,48 @@ def float_dtype(dtype: object) -> np.dtype:
     if result.kind != "f":
         raise TypeError(f"dtype must be a floating-point type such as np.float32 or np.float64, got {result}")
     return result
+
+
+def first_outside(ids: np.ndarray, n: int) -> Any:
+    """The first of the integer ``ids`` outside ``[0, n)`` (for the error message), or None if there is none."""
+    bad = (ids < 0) | (ids >= n)
+    return ids[bad].flat[0] if bad.any() else None
+
+
+def float_tensor(name: str, x: Any, dtype: Any = None) -> Tensor:
+    """``x`` as a floating-point Tensor, or a ``TypeError`` that names ``name``.
+
+    A Tensor or array must be floating point, and of ``dtype`` when one is given;
+    with a ``dtype``, an integer or boolean one (a mask) is cast to it. A list or a
+    Python number is converted to ``dtype`` (float64 when none is given).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
+    array = as_array(name, x)  # ragged lists, strings, None: an error that names the argument
+    if not isinstance(x, (Tensor, np.ndarray, np.generic)):  # a list, tuple or Python number
+        return Tensor(array.astype(dtype or (array.dtype if array.dtype.kind == "f" else np.float64)))
+    t = x if isinstance(x, Tensor) else Tensor(array)
+    if t.dtype.kind == "f":
+        if dtype is not None and t.dtype != dtype:
+            raise TypeError(f"{name} has dtype {t.dtype} but must have dtype {np.dtype(dtype)} "
+                            f"(the dtype of logits); cast it with .astype first")
+        return t
+    if dtype is None:
+        raise TypeError(f"{name} must be floating point, got dtype {t.dtype}")
+    return Tensor(t.data.astype(dtype))
+
+
+def class_ids(name: str, labels: Any, shape: tuple[int, ...], num_classes: int) -> np.ndarray:
+    """Integer class ids of ``shape``, each in ``[0, num_classes)``, or a clear error."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
+    array = as_array(name, labels)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer class ids, got dtype {array.dtype}")
+    if array.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {array.shape}, expected {tuple(shape)}")
+    bad = first_outside(array, num_classes)
+    if bad is not None:
+        raise ValueError(f"{name} contains class id {bad}, outside [0, {num_classes}) "
+                         f"for a vocabulary of size V={num_classes}")
+    return array.astype(np.intp, copy=False)

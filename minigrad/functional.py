@@ -13,51 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from .checks import class_ids, first_outside, float_tensor
 from .fused import SoftmaxCrossEntropy, SparseSoftmaxCrossEntropy
 from .ops import one_axis, reduction_params, where
 from .tensor import Tensor, apply, as_array
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "softmax_cross_entropy_with_logits",
-           "sparse_softmax_cross_entropy_with_logits", "cross_entropy", "float_tensor", "class_ids"]
-
-
-def float_tensor(name: str, x: Any, dtype: Any = None) -> Tensor:
-    """``x`` as a floating-point Tensor, or a ``TypeError`` that names ``name``.
-
-    A Tensor or array must be floating point, and of ``dtype`` when one is given;
-    with a ``dtype``, an integer or boolean one (a mask) is cast to it. A list or a
-    Python number is converted to ``dtype`` (float64 when none is given).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
-    array = as_array(name, x)  # ragged lists, strings, None: an error that names the argument
-    if not isinstance(x, (Tensor, np.ndarray, np.generic)):  # a list, tuple or Python number
-        return Tensor(array.astype(dtype or (array.dtype if array.dtype.kind == "f" else np.float64)))
-    t = x if isinstance(x, Tensor) else Tensor(array)
-    if t.dtype.kind == "f":
-        if dtype is not None and t.dtype != dtype:
-            raise TypeError(f"{name} has dtype {t.dtype} but must have dtype {np.dtype(dtype)} "
-                            f"(the dtype of logits); cast it with .astype first")
-        return t
-    if dtype is None:
-        raise TypeError(f"{name} must be floating point, got dtype {t.dtype}")
-    return Tensor(t.data.astype(dtype))
-
-
-def class_ids(name: str, labels: Any, shape: tuple[int, ...], num_classes: int) -> np.ndarray:
-    """Integer class ids of ``shape``, each in ``[0, num_classes)``, or a clear error."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a string (the argument's name), got {type(name).__name__}")
-    array = as_array(name, labels)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integer class ids, got dtype {array.dtype}")
-    if array.shape != tuple(shape):
-        raise ValueError(f"{name} has shape {array.shape}, expected {tuple(shape)}")
-    bad = (array < 0) | (array >= num_classes)
-    if bad.any():
-        raise ValueError(f"{name} contains class id {array[bad].flat[0]}, outside [0, {num_classes}) "
-                         f"for a vocabulary of size V={num_classes}")
-    return array.astype(np.intp, copy=False)
+           "sparse_softmax_cross_entropy_with_logits", "cross_entropy"]
 
 
 def _one_axis(x: Tensor, axis: Any) -> int:
@@ -311,7 +273,7 @@ def _cross_entropy_inputs(logits: Tensor, targets: Any, weight: Any, ignore_inde
         raise TypeError(f"label_smoothing must be a float, got {label_smoothing!r}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing!r}")
-    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    array = np.asarray(targets)
     if array.dtype.kind not in "iu":
         raise TypeError(f"targets must be integer class ids, got dtype {array.dtype} (for class "
                         f"probabilities use softmax_cross_entropy_with_logits)")
@@ -322,9 +284,9 @@ def _cross_entropy_inputs(logits: Tensor, targets: Any, weight: Any, ignore_inde
     c = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
     ids = array.reshape(-1).astype(np.int64)
     keep = ids != ignore_index
-    bad = keep & ((ids < 0) | (ids >= c))
-    if bad.any():
-        raise ValueError(f"targets contains class id {ids[bad][0]}, outside [0, {c}) and not "
+    bad = first_outside(ids[keep], c)
+    if bad is not None:
+        raise ValueError(f"targets contains class id {bad}, outside [0, {c}) and not "
                          f"ignore_index={ignore_index}")
     if weight is None:
         return ids, keep, None

@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .functional import (class_ids, float_tensor, log_softmax, softmax_cross_entropy_with_logits,
-                         sparse_softmax_cross_entropy_with_logits)
+from .checks import class_ids, float_tensor
+from .functional import log_softmax, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits
 from .ops import divide_no_nan, take_along_axis
 from .tensor import Tensor, as_array, as_tensor
 

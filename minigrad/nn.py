@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import float_dtype, generator, positive_int
+from .checks import first_outside, float_dtype, generator, positive_int
 from .layers import Dropout, LayerNorm, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
 from .ops import stack, where
@@ -101,9 +101,9 @@ class Embedding(Module):
         ids = as_array("Embedding: ids", ids)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"Embedding: ids must be integers, got dtype {ids.dtype}")
-        bad = (ids < 0) | (ids >= self.num_embeddings)
-        if bad.any():
-            raise ValueError(f"Embedding: id {ids[bad].flat[0]} is outside [0, {self.num_embeddings}) "
+        bad = first_outside(ids, self.num_embeddings)
+        if bad is not None:
+            raise ValueError(f"Embedding: id {bad} is outside [0, {self.num_embeddings}) "
                              f"(num_embeddings={self.num_embeddings})")
         return self.weight[ids]
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import checks
 
 LOSSES = [mg.sequence_loss, mg.sequence_loss_composed]
 Z = np.zeros((2, 3, 4))
@@ -222,13 +223,13 @@ CASES = {
     "sparse labels ragged": (lambda: mg.sparse_softmax_cross_entropy_with_logits([[0], [0, 1]], X), ValueError, "labels is not a rectangular"),
     "sparse labels range": (lambda: mg.sparse_softmax_cross_entropy_with_logits([0, 3], X), ValueError, "labels contains class id 3"),
     "sparse logits": (lambda: mg.sparse_softmax_cross_entropy_with_logits([0], 1.0), ValueError, "logits must have at least one dimension"),
-    "float_tensor x": (lambda: mg.float_tensor("weights", np.array(["a"])), TypeError, "weights must be numeric"),
-    "float_tensor dtype": (lambda: mg.float_tensor("weights", np.ones(2), dtype=np.float32), TypeError, "weights has dtype float64 but must have dtype float32"),
-    "float_tensor name": (lambda: mg.float_tensor(3, np.ones(2)), TypeError, "name must be a string"),
-    "class_ids labels": (lambda: mg.class_ids("targets", [0.5], (1,), 3), TypeError, "targets must be integer class ids"),
-    "class_ids shape": (lambda: mg.class_ids("targets", [0, 1], (3,), 3), ValueError, r"targets has shape \(2,\), expected \(3,\)"),
-    "class_ids num_classes": (lambda: mg.class_ids("targets", [0, 1], (2,), 1), ValueError, r"targets contains class id 1, outside \[0, 1\)"),
-    "class_ids name": (lambda: mg.class_ids(None, [0], (1,), 1), TypeError, "name must be a string"),
+    "float_tensor x": (lambda: checks.float_tensor("weights", np.array(["a"])), TypeError, "weights must be numeric"),
+    "float_tensor dtype": (lambda: checks.float_tensor("weights", np.ones(2), dtype=np.float32), TypeError, "weights has dtype float64 but must have dtype float32"),
+    "float_tensor name": (lambda: checks.float_tensor(3, np.ones(2)), TypeError, "name must be a string"),
+    "class_ids labels": (lambda: checks.class_ids("targets", [0.5], (1,), 3), TypeError, "targets must be integer class ids"),
+    "class_ids shape": (lambda: checks.class_ids("targets", [0, 1], (3,), 3), ValueError, r"targets has shape \(2,\), expected \(3,\)"),
+    "class_ids num_classes": (lambda: checks.class_ids("targets", [0, 1], (2,), 1), ValueError, r"targets contains class id 1, outside \[0, 1\)"),
+    "class_ids name": (lambda: checks.class_ids(None, [0], (1,), 1), TypeError, "name must be a string"),
     # minigrad.losses (the rank, shape and dtype cases are in test_bad_arguments above)
     "sequence_loss targets ragged": (lambda: mg.sequence_loss(Z, [[0, 1, 2], [0]], W), ValueError, "targets is not a rectangular"),
     "sequence_loss weights ragged": (lambda: mg.sequence_loss(Z, T, [[1.0, 1.0, 1.0], [1.0]]), ValueError, "weights is not a rectangular"),

@@ -49,7 +49,7 @@ def test_softmax_with_the_default_axis_is_the_last_axis():
     assert_close(mg.logsumexp(x), torch.logsumexp(torch.tensor(x), dim=-1))
 
 
-@covers("SoftmaxCrossEntropy", "softmax_cross_entropy_with_logits", "float_tensor")
+@covers("SoftmaxCrossEntropy", "softmax_cross_entropy_with_logits")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=nonempty_shapes, normalized=st.booleans())
 def test_dense_cross_entropy(data, dtype, shape, normalized):
@@ -88,7 +88,7 @@ def test_dense_gradient_differs_from_tensorflows_when_labels_do_not_sum_to_one()
     np.testing.assert_allclose(z.grad, softmax * 0.6 - labels, rtol=1e-14)
 
 
-@covers("SparseSoftmaxCrossEntropy", "sparse_softmax_cross_entropy_with_logits", "class_ids")
+@covers("SparseSoftmaxCrossEntropy", "sparse_softmax_cross_entropy_with_logits")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS),
        shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4))
