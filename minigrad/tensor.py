@@ -200,6 +200,10 @@ class Tensor:
         """The underlying array (not a copy)."""
         return self.data
 
+    def tolist(self) -> Any:
+        """The values as nested Python lists of numbers (a number for a 0-d tensor), as ``torch.Tensor.tolist``."""
+        return self.data.tolist()
+
     def item(self) -> Any:
         """The single element as a Python number."""
         if self.data.size != 1:

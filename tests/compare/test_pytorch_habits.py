@@ -205,3 +205,12 @@ def test_gradcheck_halves_agree_with_pytorchs_gradient():
     assert a.grad is None  # left as it was
     numeric = np.array(list(mg.central_differences(f, (a,), a, u, 1e-6))).reshape(a.shape)
     np.testing.assert_allclose(numeric, expected.numpy(), rtol=1e-6, atol=1e-8)
+
+
+@covers("Tensor.tolist")
+@SETTINGS
+@given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes)
+def test_tolist(data, dtype, shape):
+    x, tx = pair(data.draw(arrays(dtype, shape, nan=False)))
+    assert x.tolist() == tx.tolist()
+    assert mg.arange(3).tolist() == torch.arange(3).tolist()
