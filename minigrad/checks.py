@@ -62,6 +62,14 @@ def float_dtype(dtype: object) -> np.dtype:
     return result
 
 
+def integer_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as an integer NumPy array, or a ``TypeError`` that names ``name``."""
+    array = as_array(name, value)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
+    return array
+
+
 def first_outside(ids: np.ndarray, n: int) -> Any:
     """The first of the integer ``ids`` outside ``[0, n)`` (for the error message), or None if there is none."""
     bad = (ids < 0) | (ids >= n)

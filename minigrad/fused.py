@@ -44,6 +44,7 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ def get_num_threads() -> int:
     return _threads
 
 
-def _forget_pool_after_fork():
+def _forget_pool_after_fork() -> None:
     global _pool
     _pool = None  # a forked child has none of the parent's threads: start a new pool when needed
 
@@ -102,7 +103,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _for_each_block(n_rows: int, step: int, work) -> None:
+def _for_each_block(n_rows: int, step: int, work: Callable[[int, int], None]) -> None:
     """``work(start, stop)`` for the fixed blocks of ``step`` rows, in contiguous shares, one per thread."""
     starts = range(0, n_rows, step)
     shares = min(_threads, len(starts))
@@ -159,7 +160,7 @@ def empty_cache() -> None:
 
 # -- the kernels --------------------------------------------------------------------------------
 
-def _softmax_rows(logits: np.ndarray):
+def _softmax_rows(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Softmax over the last axis of ``logits [..., V]``, a block of rows at a time.
 
     Returns
@@ -177,7 +178,7 @@ def _softmax_rows(logits: np.ndarray):
     rows, out = logits.reshape(n, v), probs.reshape(n, v)  # out is a view: probs is C-contiguous
     accumulator = np.float32 if logits.dtype == np.float16 else None  # the rule of tensor.accumulate
 
-    def block(start, stop):
+    def block(start: int, stop: int) -> None:
         p, x, m, s = out[start:stop], rows[start:stop], maxs[start:stop], sums[start:stop]
         with np.errstate(all="ignore"):  # inf/NaN logits propagate silently, as in TensorFlow
             # each step writes into memory that exists already: no temporary [rows, V] arrays
@@ -199,7 +200,7 @@ def _softmax_to_gradient(probs: np.ndarray, labels: np.ndarray, g: np.ndarray) -
     """``probs [N, V]`` becomes ``(probs - onehot(labels)) * g[:, None]``, in place, a block at a time."""
     n, v = probs.shape
 
-    def block(start, stop):
+    def block(start: int, stop: int) -> None:
         p = probs[start:stop]
         with np.errstate(all="ignore"):
             p[np.arange(stop - start), labels[start:stop]] -= 1  # softmax - onehot

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import integer_array
 from .tensor import Primitive, Tensor, accumulate, apply, as_array, as_tensor
 
 __all__ = ["Add", "Sub", "Mul", "Div", "DivNoNan", "Neg", "Pow", "MatMul", "Exp", "Log", "Tanh",
@@ -487,13 +488,6 @@ class Concatenate(Primitive):
 
 # -- friendly front doors (validation lives here, not in the primitives) --
 
-def _integer_array(name: str, value: Any) -> np.ndarray:
-    array = as_array(name, value)
-    if array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integers, got dtype {array.dtype}")
-    return array
-
-
 def _tensor(name: str, value: Any, like: Tensor | None = None) -> Tensor:
     """``value`` as a Tensor; a TypeError names the argument ``name``."""
     if value is None or isinstance(value, (str, bytes)):
@@ -533,7 +527,7 @@ def getitem(x: Any, index: Any) -> Tensor:
 def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
     """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see ``numpy.take_along_axis``)."""
     x = _tensor("x", x)
-    indices = _integer_array("indices", indices)
+    indices = integer_array("indices", indices)
     if indices.ndim != x.ndim:
         raise ValueError(f"indices must have as many dimensions as x ({x.ndim}), got shape {indices.shape}")
     axis = one_axis(axis, x.ndim)
