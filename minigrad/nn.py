@@ -327,8 +327,7 @@ class LSTMCell(RNNCell):
         self.bias_ih = _uniform(rng, bound, (4 * H,), dtype) if self.bias else None
         self.bias_hh = _uniform(rng, bound, (4 * H,), dtype) if self.bias else None
 
-    # the state is a pair (h, c), as in PyTorch: not the (x, h) of the other cells
-    def forward(self, x: Any, state: Any = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+    def forward(self, x: Any, state: Any = None) -> tuple[Tensor, Tensor]:
         """``x : [batch, I]``, ``state = (h, c)``, each ``[batch, H]`` -> the next ``(h, c)``.
 
         ``state=None`` starts from zeros, as in PyTorch.
