@@ -43,7 +43,7 @@ NARROW_TODO = {
     "book/12_training_seq2seq", "book/14_attention", "book/api", "book/speed", "book/frameworks",
     "book/running_locally",
 }
-FIGURES_TODO = {"book/14_attention", "book/speed"}
+FIGURES_TODO = {"book/speed"}
 PHONE_TODO = {
     "book/05_weights_masks_flags", "book/10_cross_entropy_gradient", "book/13_which_mean", "book/api",
     "book/references",
