@@ -44,10 +44,7 @@ NARROW_TODO = {
     "book/running_locally",
 }
 FIGURES_TODO = {"book/speed"}
-PHONE_TODO = {
-    "book/05_weights_masks_flags", "book/10_cross_entropy_gradient", "book/13_which_mean", "book/api",
-    "book/references",
-}
+PHONE_TODO = {"book/10_cross_entropy_gradient", "book/api", "book/references"}
 
 
 def entries(todo, reason):
