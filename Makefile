@@ -40,7 +40,7 @@ print("NumPy dispatches to:", [name for name in __cpu_dispatch__ if __cpu_featur
 endef
 export CHECK_NUMPY_DISPATCH
 
-.PHONY: help setup lock book pdf test-pdf test test-compare test-portable test-lab lab serve notebooks bench clean html
+.PHONY: help setup lock translations book pdf test-pdf test test-compare test-portable test-lab lab serve notebooks bench clean html
 
 # Sphinx 7.4 (the version jupyter-book 1 allows) writes an inline <script> twice when an extension adds it
 # after the builder has started (sphinx-doc/sphinx#13402, fixed in Sphinx 8.2). sphinx-thebe's
@@ -75,6 +75,7 @@ help:
 	@echo "make serve      serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
 	@echo "make bench      run benchmarks/sequence_loss.py"
+	@echo "make translations  after changing the English text: update locale/zh_CN's catalogs, list what to translate"
 	@echo "make lock       re-resolve requirements.txt in a fresh venv, pin every package in constraints.txt"
 	@echo "make clean      remove _build"
 
@@ -107,11 +108,29 @@ lock:
 	rm -rf $(LOCK_VENV)
 	@echo "Wrote constraints.txt ($$(grep -vc '^#' constraints.txt) packages)."
 
-# The HTML, built with warnings as errors (both `make book` and `make test` build it this way).
+# The HTML of both editions, built with warnings as errors (both `make book` and `make test` build it this
+# way): English into $(HTML), then Chinese (the same sources, translated by locale/zh_CN's catalogs) into
+# $(ZH_BUILD), copied to $(HTML)/zh so that one site holds both.
+ZH_BUILD := _build/zh
 html: $(STAMP)
 	status=0; $(BIN)/jupyter-book build . $(JB_FLAGS) || status=$$?; \
+	$(BIN)/python tools/i18n.py config zh_CN $(ZH_BUILD)/_config.yml; \
+	$(BIN)/jupyter-book build . --config $(ZH_BUILD)/_config.yml --path-output $(ZH_BUILD) $(JB_FLAGS) \
+	  || status=$$?; \
+	rm -rf $(HTML)/zh; cp -r $(ZH_BUILD)/_build/html $(HTML)/zh; \
 	$(BIN)/python -c "$$DEDUPE_INLINE_SCRIPTS"; \
 	exit $$status
+
+# After changing the English text: extract its messages (Sphinx's gettext builder) and bring every catalog in
+# locale/zh_CN/LC_MESSAGES up to date. New sentences arrive untranslated, changed ones marked fuzzy with the
+# old translation kept as a draft, removed ones dropped; tools/check_translations.py lists what to do.
+GETTEXT := _build/gettext
+translations: $(STAMP)
+	rm -rf $(GETTEXT)
+	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(GETTEXT) $(JB_FLAGS)
+	$(BIN)/sphinx-intl update --pot-dir $(GETTEXT)/_build/gettext --locale-dir locale --language zh_CN \
+	  --no-obsolete
+	$(BIN)/python tools/check_translations.py --pot-dir $(GETTEXT)/_build/gettext | tail -n 20 || true
 
 book: html
 	@echo

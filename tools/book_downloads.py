@@ -23,7 +23,7 @@ ARCHIVE_FOLDER = "sequence-loss-book"
 # What a reader needs to run the notebooks (make lab) and to rebuild and test the book (make book, make test).
 ARCHIVE_FILES = ["README.md", "LICENSE", "LICENSE-BOOK", "Makefile", "requirements.txt", "constraints.txt",
                  "pyproject.toml", "_config.yml", "_toc.yml", ".gitignore"]
-ARCHIVE_FOLDERS = ["book", "minigrad", "tests", "benchmarks", "tools"]
+ARCHIVE_FOLDERS = ["book", "locale", "minigrad", "tests", "benchmarks", "tools"]
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
@@ -34,7 +34,7 @@ def archive_members(root: Path) -> list[Path]:
     for folder in ARCHIVE_FOLDERS:
         for dirpath, dirnames, filenames in os.walk(root / folder):
             dirnames[:] = [d for d in dirnames if d not in SKIP_PARTS and not d.endswith(".egg-info")]
-            found += [(Path(dirpath) / f).relative_to(root) for f in filenames if not f.endswith(".pyc")]
+            found += [(Path(dirpath) / f).relative_to(root) for f in filenames if not f.endswith((".pyc", ".mo"))]
     return sorted(set(found))
 
 
@@ -54,13 +54,19 @@ def pdf_source(app) -> Path:
     return Path(app.srcdir) / PDF_SOURCE
 
 
-def add_template_and_style(app, config):
-    config.templates_path.append(str(HERE / "templates"))
-    config.html_static_path.append(str(HERE / "static"))
+def add_header_item(config, template: str) -> None:
+    """Put tools/templates/<template> first in the article's header (also used by tools/i18n.py)."""
+    for paths, folder in ((config.templates_path, "templates"), (config.html_static_path, "static")):
+        if str(HERE / folder) not in paths:
+            paths.append(str(HERE / folder))
     end = config.html_theme_options.get("article_header_end", ["article-header-buttons.html"])
     if isinstance(end, str):
         end = [item.strip() for item in end.split(",") if item.strip()]
-    config.html_theme_options["article_header_end"] = ["book-downloads.html", *end]
+    config.html_theme_options["article_header_end"] = [template, *end]
+
+
+def add_template_and_style(app, config):
+    add_header_item(config, "book-downloads.html")
 
 
 def add_links(app, pagename, templatename, context, doctree):

@@ -1,0 +1,141 @@
+"""Check the Chinese edition's message catalogs (locale/zh_CN/LC_MESSAGES/**/*.po).
+
+    python tools/check_translations.py [--pot-dir _build/gettext/_build/gettext]
+
+Every message must be translated, none fuzzy or obsolete, and each translation must keep what the reader's
+browser or Sphinx reads literally: inline code, math (only the words inside ``\\text{...}`` may change),
+role names and targets (``{numref}`fig-x```, the label of ``{ref}`words <target>``` may change), link
+targets, and Markdown's line breaks in display math. A message with English prose must have Chinese in its
+translation. With --pot-dir (the gettext build of the English book), the catalogs must also hold exactly the
+messages of the current English text: a changed English sentence fails until its translation is updated
+(``make translations`` marks it fuzzy and keeps the old translation as a starting point).
+
+Prints one line per problem and exits 1 if there is any.
+"""
+
+import argparse
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
+
+ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+CODE = re.compile(r"(`+)(.+?)\1", re.S)
+MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
+LINK = re.compile(r"\]\(([^)\s]*)\)|<((?:https?|mailto):[^>]+)>")
+TEXT_IN_MATH = re.compile(r"\\(?:text|textrm|mbox|operatorname)\{[^{}]*\}")
+CJK = re.compile(r"[\u3400-\u9fff]")
+WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+
+
+def _math_key(tex: str) -> str:
+    """Math as Sphinx typesets it, minus the words a translation may change, spacing ignored."""
+    return re.sub(r"\s+", "", TEXT_IN_MATH.sub(r"\\text{}", tex))
+
+
+def literal_parts(text: str) -> tuple[Counter, str]:
+    """The parts of a message that must survive translation unchanged, and the prose that is left."""
+    parts: Counter = Counter()
+
+    def role(m: re.Match) -> str:
+        target = m.group(2)
+        explicit = re.fullmatch(r"(.*?)\s*<([^<>]+)>", target, re.S)
+        parts[("role", m.group(1), explicit.group(2) if explicit else target)] += 1
+        return " "
+
+    def code(m: re.Match) -> str:
+        parts[("code", m.group(2))] += 1
+        return " "
+
+    def math(m: re.Match) -> str:
+        parts[("math", _math_key(m.group(1) or m.group(2)))] += 1
+        return " "
+
+    def link(m: re.Match) -> str:
+        parts[("link", m.group(1) or m.group(2))] += 1
+        return "]"
+
+    rest = ROLE.sub(role, text)
+    rest = CODE.sub(code, rest)
+    rest = MATH.sub(math, rest)
+    rest = LINK.sub(link, rest)
+    return parts, rest
+
+
+def problems_of(msgid: str, msgstr: str) -> list[str]:
+    if msgid.startswith("\n") or "\\begin{" in msgid:  # a display equation: the whole message is math
+        if _math_key(msgid) != _math_key(msgstr):
+            return ["display math changed (only \\text{...} may be translated)"]
+        return []
+    want, prose = literal_parts(msgid)
+    got, translated = literal_parts(msgstr)
+    found = []
+    for part in (want - got) + (got - want):
+        found.append(f"{part[0]} {' '.join(part[1:])!r} is in one of msgid/msgstr but not the other")
+    if len(WORD.findall(prose)) >= 3 and not CJK.search(translated):
+        found.append("English prose left untranslated (no Chinese in msgstr)")
+    return found
+
+
+def check(pot_dir: Path | None) -> list[str]:
+    problems = []
+    catalogs = sorted(CATALOGS.rglob("*.po"))
+    if not catalogs:
+        return [f"no catalogs in {CATALOGS.relative_to(ROOT)}"]
+    for po in catalogs:
+        name = po.relative_to(CATALOGS).with_suffix("").as_posix()
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        if catalog.obsolete:
+            problems.append(f"{name}: {len(catalog.obsolete)} obsolete message(s) (#~); run make translations")
+        for message in catalog:
+            if not message.id:
+                continue
+            where = f"{name}: {str(message.id)[:60]!r}"
+            if message.fuzzy:
+                problems.append(f"{where}: fuzzy (the English changed; update the translation, then remove "
+                                f"the fuzzy flag)")
+            elif not message.string:
+                problems.append(f"{where}: not translated")
+            else:
+                problems += [f"{where}: {p}" for p in problems_of(message.id, message.string)]
+        if pot_dir is not None:
+            pot = pot_dir / f"{name}.pot"
+            if not pot.is_file():
+                problems.append(f"{name}: no such page in the English book any more (remove the catalog)")
+                continue
+            with pot.open("rb") as f:
+                template = read_po(f)
+            want = {m.id for m in template if m.id}
+            have = {m.id for m in catalog if m.id}
+            for msgid in sorted(want - have):
+                problems.append(f"{name}: {msgid[:60]!r}: new English text without a translation entry; "
+                                f"run make translations")
+            for msgid in sorted(have - want):
+                problems.append(f"{name}: {msgid[:60]!r}: no longer in the English text; run make translations")
+    if pot_dir is not None:
+        for pot in sorted(pot_dir.rglob("*.pot")):
+            name = pot.relative_to(pot_dir).with_suffix("").as_posix()
+            if not (CATALOGS / f"{name}.po").is_file():
+                problems.append(f"{name}: a page without a catalog; run make translations")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pot-dir", type=Path, help="the gettext build of the English book")
+    args = parser.parse_args()
+    problems = check(args.pot_dir)
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} problem(s)" if problems else "All messages translated and intact.", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

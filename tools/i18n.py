@@ -1,0 +1,94 @@
+"""The book in two languages: English (the source) and Chinese (translated with Sphinx's gettext i18n).
+
+As a Sphinx extension (``sphinx.local_extensions`` in _config.yml) it puts a link to the same page in the other
+language into every page's header, and gives the header's other labels in the page's language.
+
+As a command it writes the configuration of the Chinese build (used by ``make html``)::
+
+    python tools/i18n.py config zh_CN _build/zh/_config.yml
+
+The English build is at the root of the site and the Chinese one in ``zh/`` beside it, so the page
+``book/01_what_sequence_loss_computes.html`` is ``zh/book/01_what_sequence_loss_computes.html`` in Chinese.
+Translations live in ``locale/zh_CN/LC_MESSAGES/<page>.po`` (README, "The Chinese edition").
+"""
+
+import sys
+from pathlib import Path
+
+from book_downloads import add_header_item
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+# Each edition: its folder in the site (relative to the English root), the name of its language in that
+# language, and what the Chinese edition changes in _config.yml.
+EDITIONS = {"en": {"folder": "", "name": "English"}, "zh_CN": {"folder": "zh", "name": "中文"}}
+TITLES = {"zh_CN": "理解 TensorFlow 的 sequence_loss"}
+# The labels of the header's links (tools/templates/*.html), per language.
+LABELS = {
+    "en": {
+        "code": "Get the code",
+        "code_title": "The notebooks, minigrad and everything needed to run them (.zip)",
+        "pdf_title": "The whole book as one PDF",
+        "switch_title": "Read this page in Chinese",
+    },
+    "zh_CN": {
+        "code": "获取代码",
+        "code_title": "全部笔记本、minigrad 以及运行它们所需的一切（.zip）",
+        "pdf_title": "整本书（英文版）的 PDF",
+        "switch_title": "阅读本页的英文原文",
+    },
+}
+
+
+def language_of(app) -> str:
+    return app.config.language if app.config.language in EDITIONS else "en"
+
+
+def add_template_and_style(app, config):
+    add_header_item(config, "language-switch.html")
+
+
+def add_links(app, pagename, templatename, context, doctree):
+    """context["language_switch"]: the same page in the other edition, as a link relative to this page."""
+    if app.builder.name != "html":
+        return
+    here = language_of(app)
+    other = "zh_CN" if here == "en" else "en"
+    # From this page up to the site's root (the English edition), then down into the other edition.
+    depth = pagename.count("/") + (1 if EDITIONS[here]["folder"] else 0)
+    folder = EDITIONS[other]["folder"]
+    href = "../" * depth + (f"{folder}/" if folder else "") + f"{pagename}.html"
+    context["language_switch"] = {"href": href, "name": EDITIONS[other]["name"],
+                                  "lang": other.replace("_", "-"), "title": LABELS[here]["switch_title"]}
+    context["book_labels"] = LABELS[here]
+
+
+def write_config(language: str, target: Path) -> None:
+    """The Chinese build's _config.yml: the English one with the language, title and absolute paths set."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["title"] = TITLES[language]
+    sphinx = config.setdefault("sphinx", {})
+    # jupyter-book resolves these against the configuration file's folder, which is now inside _build.
+    sphinx["local_extensions"] = {name: str(ROOT / path) for name, path in sphinx["local_extensions"].items()}
+    sphinx["config"]["language"] = language
+    sphinx["config"]["locale_dirs"] = [str(ROOT / d) for d in sphinx["config"]["locale_dirs"]]
+    config["html"]["favicon"] = str(ROOT / config["html"]["favicon"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("# Written by tools/i18n.py from _config.yml; do not edit.\n"
+                      + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def setup(app):
+    app.connect("config-inited", add_template_and_style)
+    app.connect("html-page-context", add_links)
+    app.add_css_file("language-switch.css")
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] != "config" or sys.argv[2] not in TITLES:
+        sys.exit(f"usage: python {sys.argv[0]} config {{{','.join(TITLES)}}} TARGET.yml")
+    write_config(sys.argv[2], Path(sys.argv[3]))
