@@ -117,7 +117,11 @@ def page_url(server, entry):
     return f"{server}/{entry}.html"
 
 
-@pytest.mark.parametrize("entry", toc_entries())
+# Every page of both editions: English at the root, Chinese in zh/ (tools/i18n.py).
+BOTH_EDITIONS = toc_entries() + [f"zh/{entry}" for entry in toc_entries()]
+
+
+@pytest.mark.parametrize("entry", BOTH_EDITIONS)
 def test_page_renders_offline(visit, server, entry):
     response = visit.goto(page_url(server, entry))
     assert response is not None and response.status == 200, f"{entry}.html: HTTP {response and response.status}"
@@ -195,4 +199,29 @@ def test_header_offers_the_code_archive(visit, server):
     response = visit.page.request.get(url)
     assert response.status == 200, f"{url}: HTTP {response.status}"
     assert response.body()[:4] == b"PK\x03\x04", "the download is not a zip file"
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_language_link_leads_to_the_same_page_in_chinese_and_back(visit, server):
+    entry = toc_entries()[3]
+    visit.goto(page_url(server, entry))
+    link = visit.page.locator(".bd-header-article a.language-switch")
+    assert link.count() == 1 and link.is_visible() and "中文" in link.inner_text()
+    link.click()
+    visit.page.wait_for_load_state("load")
+    assert urlsplit(visit.page.url).path == f"/zh/{entry}.html"
+    assert visit.page.evaluate("document.documentElement.lang") == "zh-CN"
+    back = visit.page.locator(".bd-header-article a.language-switch")
+    assert "English" in back.inner_text()
+    back.click()
+    visit.page.wait_for_load_state("load")
+    assert urlsplit(visit.page.url).path == f"/{entry}.html"
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_chinese_search_finds_a_chinese_word(visit, server):
+    visit.goto(f"{server}/zh/search.html?q=交叉熵")
+    results = visit.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=20_000)
+    assert results.count() >= 3, "交叉熵 (cross-entropy) should be found on several pages"
     assert visit.errors == [] and visit.outside == []

@@ -75,20 +75,23 @@ def problems_of(msgid: str, msgstr: str) -> list[str]:
     want, prose = literal_parts(msgid)
     got, translated = literal_parts(msgstr)
     found = []
-    for part in (want - got) + (got - want):
-        found.append(f"{part[0]} {' '.join(part[1:])!r} is in one of msgid/msgstr but not the other")
+    for part in want - got:
+        found.append(f"{part[0]} {' '.join(part[1:])!r} of the English is missing from the translation")
+    for part in got - want:
+        found.append(f"{part[0]} {' '.join(part[1:])!r} of the translation is not in the English")
     if len(WORD.findall(prose)) >= 3 and not CJK.search(translated):
         found.append("English prose left untranslated (no Chinese in msgstr)")
     return found
 
 
-def check(pot_dir: Path | None) -> list[str]:
+def check(pot_dir: Path | None, catalogs_dir: Path = CATALOGS) -> list[str]:
+    """Every problem of the catalogs in catalogs_dir, one line each (compared with pot_dir's, if given)."""
     problems = []
-    catalogs = sorted(CATALOGS.rglob("*.po"))
+    catalogs = sorted(catalogs_dir.rglob("*.po"))
     if not catalogs:
-        return [f"no catalogs in {CATALOGS.relative_to(ROOT)}"]
+        return [f"no catalogs in {catalogs_dir}"]
     for po in catalogs:
-        name = po.relative_to(CATALOGS).with_suffix("").as_posix()
+        name = po.relative_to(catalogs_dir).with_suffix("").as_posix()
         with po.open("rb") as f:
             catalog = read_po(f)
         if catalog.obsolete:
@@ -121,7 +124,7 @@ def check(pot_dir: Path | None) -> list[str]:
     if pot_dir is not None:
         for pot in sorted(pot_dir.rglob("*.pot")):
             name = pot.relative_to(pot_dir).with_suffix("").as_posix()
-            if not (CATALOGS / f"{name}.po").is_file():
+            if not (catalogs_dir / f"{name}.po").is_file():
                 problems.append(f"{name}: a page without a catalog; run make translations")
     return problems
 

@@ -24,6 +24,8 @@ ROOT = HERE.parent
 # language, and what the Chinese edition changes in _config.yml.
 EDITIONS = {"en": {"folder": "", "name": "English"}, "zh_CN": {"folder": "zh", "name": "中文"}}
 TITLES = {"zh_CN": "理解 TensorFlow 的 sequence_loss"}
+AUTHORS = {"zh_CN": "minigrad 的作者们"}
+PROMPTS = {"zh_CN": {"nb_code_prompt_show": "显示代码单元", "nb_code_prompt_hide": "隐藏代码单元"}}
 # The labels of the header's links (tools/templates/*.html), per language.
 LABELS = {
     "en": {
@@ -65,15 +67,18 @@ def add_links(app, pagename, templatename, context, doctree):
 
 
 def write_config(language: str, target: Path) -> None:
-    """The Chinese build's _config.yml: the English one with the language, title and absolute paths set."""
+    """The Chinese build's _config.yml: the English one with language, title, author and absolute paths set."""
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = TITLES[language]
+    config["author"] = AUTHORS[language]
     sphinx = config.setdefault("sphinx", {})
     # jupyter-book resolves these against the configuration file's folder, which is now inside _build.
     sphinx["local_extensions"] = {name: str(ROOT / path) for name, path in sphinx["local_extensions"].items()}
     sphinx["config"]["language"] = language
+    # MyST-NB's label of a hidden cell ("Show code cell source"), which no catalog translates.
+    sphinx["config"].update(PROMPTS[language])
     sphinx["config"]["locale_dirs"] = [str(ROOT / d) for d in sphinx["config"]["locale_dirs"]]
     config["html"]["favicon"] = str(ROOT / config["html"]["favicon"])
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +89,7 @@ def write_config(language: str, target: Path) -> None:
 def setup(app):
     app.connect("config-inited", add_template_and_style)
     app.connect("html-page-context", add_links)
-    app.add_css_file("language-switch.css")
+    app.add_css_file("i18n.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

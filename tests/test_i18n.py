@@ -1,0 +1,178 @@
+"""The Chinese edition keeps up with the English one.
+
+- The catalogs in locale/zh_CN hold exactly the messages of today's English text (extracted afresh with
+  Sphinx's gettext builder), every one translated, none fuzzy or obsolete, and every translation keeps the
+  code, math, roles and links of its English message (tools/check_translations.py).
+- The built site (`make book`) has every page in both languages, each linking to the same page in the other,
+  Chinese text in every Chinese page, no raw Markdown left by a broken translation, and a Chinese search
+  index that splits Chinese words.
+
+The browser checks of the Chinese pages are in test_browser.py (every page, both editions).
+"""
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import write_po
+
+from conftest import HTML, ROOT, toc_entries
+
+sys.path.insert(0, str(ROOT / "tools"))
+from check_translations import check, problems_of  # noqa: E402
+
+ZH = HTML / "zh"
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def pot_dir(tmp_path_factory):
+    """The English book's messages, extracted now (about ten seconds)."""
+    out = tmp_path_factory.mktemp("gettext")
+    subprocess.run([str(ROOT / ".venv" / "bin" / "jupyter-book"), "build", str(ROOT), "--builder", "custom",
+                    "--custom-builder", "gettext", "--path-output", str(out), "-q"],
+                   check=True, cwd=ROOT, capture_output=True)
+    return out / "_build" / "gettext"
+
+
+def test_every_message_of_the_english_text_is_translated(pot_dir):
+    problems = check(pot_dir)
+    assert problems == [], (f"{len(problems)} problem(s) in locale/zh_CN (run `make translations`, then "
+                            f"translate):\n" + "\n".join(problems[:40]))
+
+
+# ---- the checker itself: each kind of problem is caught -------------------------------------------------
+
+def write_catalog(folder: Path, messages: dict[str, str], fuzzy: set[str] = frozenset(),
+                  obsolete: dict[str, str] | None = None) -> None:
+    catalog = Catalog(locale="zh_CN")
+    for msgid, msgstr in messages.items():
+        catalog.add(msgid, msgstr, flags={"fuzzy"} if msgid in fuzzy else ())
+    for msgid, msgstr in (obsolete or {}).items():
+        catalog.obsolete[msgid] = Message(msgid, msgstr)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "page.po").open("wb") as f:
+        write_po(f, catalog)
+
+
+def test_checker_accepts_a_faithful_translation(tmp_path):
+    write_catalog(tmp_path, {"The loss is $\\ln V$, see `mg.sequence_loss` and {numref}`fig-x`.":
+                             "损失是 $\\ln V$，见 `mg.sequence_loss` 和 {numref}`fig-x`。"})
+    assert check(None, tmp_path) == []
+
+
+@pytest.mark.parametrize("msgstr, problem", [
+    ("", "not translated"),
+    ("损失是 $\\ln N$。", "math"),
+    ("损失见 `mg.loss`。 $\\ln V$", "code"),
+    ("The loss is $\\ln V$ for every target.", "English prose"),
+])
+def test_checker_reports(tmp_path, msgstr, problem):
+    write_catalog(tmp_path, {"The loss is $\\ln V$ for every target.": msgstr}
+                  if problem != "code" else {"The loss is `mg.sequence_loss` here, $\\ln V$.": msgstr})
+    problems = check(None, tmp_path)
+    assert problems and all(problem in p for p in problems), problems
+
+
+def test_checker_reports_fuzzy_and_obsolete_messages(tmp_path):
+    write_catalog(tmp_path, {"A changed English sentence.": "一个旧的翻译。"}, fuzzy={"A changed English sentence."},
+                  obsolete={"A removed sentence.": "删掉的句子。"})
+    problems = check(None, tmp_path)
+    assert any("fuzzy" in p for p in problems) and any("obsolete" in p for p in problems), problems
+
+
+def test_checker_compares_with_the_english_messages(tmp_path):
+    write_catalog(tmp_path / "po", {"An old sentence.": "一个旧句子。"})
+    write_catalog(tmp_path / "pot", {"A new sentence.": ""})
+    (tmp_path / "pot" / "page.po").rename(tmp_path / "pot" / "page.pot")
+    problems = check(tmp_path / "pot", tmp_path / "po")
+    assert any("without a translation entry" in p for p in problems)
+    assert any("no longer in the English text" in p for p in problems)
+
+
+def test_role_labels_and_link_labels_may_be_translated_but_not_their_targets():
+    msgid = "See the {ref}`glossary <ulp>` and [chapter 2](02_example1_uniform_logits.ipynb) for more."
+    assert problems_of(msgid, "见{ref}`术语表 <ulp>`和[第 2 章](02_example1_uniform_logits.ipynb)。") == []
+    assert problems_of(msgid, "见{ref}`术语表 <nat>`和[第 2 章](02_example1_uniform_logits.ipynb)。") != []
+    assert problems_of(msgid, "见{ref}`术语表 <ulp>`和[第 2 章](03_example2_general_case.ipynb)。") != []
+
+
+def test_words_inside_display_math_text_may_be_translated():
+    msgid = "\n\\ell = \\ln V \\qquad \\text{for every target } y\n"
+    assert problems_of(msgid, "\n\\ell = \\ln V \\qquad \\text{对每个目标 } y\n") == []
+    assert problems_of(msgid, "\n\\ell = \\ln W \\qquad \\text{对每个目标 } y\n") != []
+
+
+# ---- the built site ------------------------------------------------------------------------------------
+
+class _Page(HTMLParser):
+    """The <html lang>, the language link's href and the article's text minus code and math."""
+
+    def __init__(self):
+        super().__init__()
+        self.lang, self.switch, self.text = None, None, []
+        self._skip = 0
+        self._in_article = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "a" and "language-switch" in (a.get("class") or ""):
+            self.switch = a.get("href")
+        if tag == "article":
+            self._in_article += 1
+        if self._skip or tag in ("pre", "code", "script", "style") or "math" in (a.get("class") or "").split():
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if self._skip:
+            self._skip -= 1
+        if tag == "article":
+            self._in_article -= 1
+
+    def handle_data(self, data):
+        if self._in_article and not self._skip:
+            self.text.append(data)
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def built():
+    if not (ZH / "index.html").is_file():
+        pytest.skip("the site is not built: run `make book` (make test does)")
+
+
+@pytest.mark.parametrize("entry", toc_entries())
+def test_every_page_exists_in_both_languages_linked_to_each_other(entry):
+    built()
+    english, chinese = HTML / f"{entry}.html", ZH / f"{entry}.html"
+    en, zh = parse(english), parse(chinese)
+    assert en.lang == "en" and zh.lang == "zh-CN", (en.lang, zh.lang)
+    assert en.switch and (english.parent / en.switch).resolve() == chinese.resolve(), en.switch
+    assert zh.switch and (chinese.parent / zh.switch).resolve() == english.resolve(), zh.switch
+
+
+@pytest.mark.parametrize("entry", toc_entries())
+def test_chinese_page_reads_in_chinese_without_raw_markdown(entry):
+    built()
+    text = "".join(parse(ZH / f"{entry}.html").text)
+    assert len(CJK.findall(text)) > 50, f"zh/{entry}: hardly any Chinese in the article"
+    for raw in ("**", "{numref}", "{ref}", "]("):
+        assert raw not in text, f"zh/{entry}: raw Markdown {raw!r} in the text (a translation broke its markup)"
+
+
+def test_chinese_search_index_has_chinese_words():
+    built()
+    index = (ZH / "searchindex.js").read_text(encoding="utf-8")
+    # jieba splits running Chinese text into words; without it, a whole sentence would be one "word".
+    for word in ("交叉熵", "梯度", "掩码"):
+        assert f'"{word}"' in index, f"{word} is not a search term of the Chinese edition"
