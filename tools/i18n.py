@@ -33,12 +33,14 @@ LABELS = {
         "code_title": "The notebooks, minigrad and everything needed to run them (.zip)",
         "pdf_title": "The whole book as one PDF",
         "switch_title": "Read this page in Chinese",
+        "search": "Search this book...",
     },
     "zh_CN": {
         "code": "获取代码",
         "code_title": "全部笔记本、minigrad 以及运行它们所需的一切（.zip）",
         "pdf_title": "整本书（英文版）的 PDF",
         "switch_title": "阅读本页的英文原文",
+        "search": "在本书中搜索……",
     },
 }
 
@@ -86,8 +88,15 @@ def write_config(language: str, target: Path) -> None:
                       + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+def translate_theme_options(app, config):
+    """The search box's text, which Jupyter Book sets in English ("Search this book...")."""
+    if language_of(app) != "en":
+        config.html_theme_options["search_bar_text"] = LABELS[language_of(app)]["search"]
+
+
 def setup(app):
     app.connect("config-inited", add_template_and_style)
+    app.connect("config-inited", translate_theme_options)
     app.connect("html-page-context", add_links)
     app.add_css_file("i18n.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
