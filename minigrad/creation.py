@@ -1,8 +1,10 @@
-"""Functions that create tensors, with PyTorch's names: ``tensor``, ``zeros``, ``ones``, ``randn``, ...
+"""Functions that create tensors, with PyTorch's names: ``tensor``,
+``zeros``, ``ones``, ``randn``, ...
 
-They differ from PyTorch's in two ways, both NumPy's habits: the default float dtype is
-float64 (PyTorch: float32), and randomness comes from a ``numpy.random.Generator``
-passed as ``generator=`` (or an int ``seed=``), never from a hidden global state.
+They differ from PyTorch's in two ways, both NumPy's habits: the default
+float dtype is float64 (PyTorch: float32), and randomness comes from a
+``numpy.random.Generator`` passed as ``generator=`` (or an int ``seed=``),
+never from a hidden global state.
 
 >>> import minigrad as mg
 >>> mg.zeros(2, 3).shape
@@ -20,9 +22,19 @@ import numpy as np
 from .checks import float_dtype, generator as _generator, is_bool, is_int
 from .tensor import Tensor, as_array
 
-# `tensor` is not in __all__: the top-level name mg.tensor is the module minigrad.tensor, made callable
-# (see minigrad/__init__.py), so mg.tensor(data) calls this function and mg.tensor.apply still works.
-__all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand"]
+# `tensor` is not in __all__: the top-level name mg.tensor is the module
+# minigrad.tensor, made callable (see minigrad/__init__.py), so
+# mg.tensor(data) calls this function and mg.tensor.apply still works.
+__all__ = [
+    "zeros",
+    "ones",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "arange",
+    "randn",
+    "rand",
+]
 
 
 def _shape(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
@@ -30,7 +42,9 @@ def _shape(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if not all(is_int(n) and n >= 0 for n in shape):
-        raise ValueError(f"{who}: size must be non-negative ints, got {shape!r}")
+        raise ValueError(
+            f"{who}: size must be non-negative ints, got {shape!r}"
+        )
     return tuple(int(n) for n in shape)
 
 
@@ -39,91 +53,171 @@ def _make(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
         try:
             array = array.astype(np.dtype(dtype))
         except TypeError:
-            raise TypeError(f"dtype must be a NumPy dtype such as np.float32, got {dtype!r}") from None
+            raise TypeError(
+                "dtype must be a NumPy dtype such as np.float32, got "
+                f"{dtype!r}"
+            ) from None
     if not is_bool(requires_grad):
-        raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
+        raise TypeError(
+            f"requires_grad must be True or False, got {requires_grad!r}"
+        )
     return Tensor(array, requires_grad=bool(requires_grad))
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new leaf Tensor holding a copy of ``data`` (a list, number, array or Tensor), as ``torch.tensor``.
+def tensor(
+    data: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A new leaf Tensor holding a copy of ``data`` (a list, number, array or
+    Tensor), as ``torch.tensor``.
 
-    Python floats become float64 and ints int64 (NumPy's rules; PyTorch makes floats float32).
-    Unlike ``Tensor(data)``, which shares an array's memory, this always copies.
+    Python floats become float64 and ints int64 (NumPy's rules; PyTorch makes
+    floats float32). Unlike ``Tensor(data)``, which shares an array's memory,
+    this always copies.
     """
     return _make(np.array(as_array("data", data)), dtype, requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros; ``size`` as ints (``zeros(2, 3)``) or one tuple (``zeros((2, 3))``)."""
+def zeros(
+    *size: Any, dtype: Any = np.float64, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of zeros; ``size`` as ints (``zeros(2, 3)``) or one tuple
+    (``zeros((2, 3))``).
+    """
     return _make(np.zeros(_shape(size, "zeros")), dtype, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+def ones(
+    *size: Any, dtype: Any = np.float64, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ones; ``size`` as in :func:`zeros`."""
     return _make(np.ones(_shape(size, "ones")), dtype, requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` (an int or a tuple) filled with ``fill_value``; the dtype follows the value."""
+def full(
+    size: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor of ``size`` (an int or a tuple) filled with ``fill_value``;
+    the dtype follows the value.
+    """
     shape = _shape((size,) if is_int(size) else tuple(size), "full")
-    return _make(np.full(shape, as_array("fill_value", fill_value)), dtype, requires_grad)
+    return _make(
+        np.full(shape, as_array("fill_value", fill_value)),
+        dtype,
+        requires_grad,
+    )
 
 
-def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Zeros of the shape and dtype of ``x`` (or of ``dtype``)."""
     return _make(np.zeros_like(as_array("x", x)), dtype, requires_grad)
 
 
-def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    x: Any, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Ones of the shape and dtype of ``x`` (or of ``dtype``)."""
     return _make(np.ones_like(as_array("x", x)), dtype, requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """``[start, start + step, ...]`` below ``end``, as ``numpy.arange`` (``arange(5)`` is 0..4)."""
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``[start, start + step, ...]`` below ``end``, as ``numpy.arange``
+    (``arange(5)`` is 0..4).
+    """
     for name, value in (("start", start), ("end", end), ("step", step)):
-        if value is not None and (is_bool(value) or not isinstance(value, (int, float, np.integer, np.floating))):
-            raise TypeError(f"arange: {name} must be a number, got {value!r}")
+        if value is not None and (
+            is_bool(value)
+            or not isinstance(value, (int, float, np.integer, np.floating))
+        ):
+            raise TypeError(
+                f"arange: {name} must be a number, got {value!r}"
+            )
     if step == 0:
         raise ValueError("arange: step must not be 0")
-    values = np.arange(start, step=step) if end is None else np.arange(start, end, step)
+    values = (
+        np.arange(start, step=step)
+        if end is None
+        else np.arange(start, end, step)
+    )
     return _make(values, dtype, requires_grad)
 
 
-def _random(draw: str, size: tuple[Any, ...], seed: Any, rng: Any, dtype: Any, requires_grad: bool,
-            who: str) -> Tensor:
+def _random(
+    draw: str,
+    size: tuple[Any, ...],
+    seed: Any,
+    rng: Any,
+    dtype: Any,
+    requires_grad: bool,
+    who: str,
+) -> Tensor:
     if seed is not None and rng is not None:
         raise ValueError(f"{who}: give seed or generator, not both")
     if seed is not None and not is_int(seed):
         raise TypeError(f"{who}: seed must be an int, got {seed!r}")
-    source = _generator(seed if rng is None else rng, "generator" if rng is not None else "seed")
+    source = _generator(
+        seed if rng is None else rng,
+        "generator" if rng is not None else "seed",
+    )
     shape = _shape(size, who)
-    values = source.standard_normal(shape) if draw == "normal" else source.random(shape)
+    values = (
+        source.standard_normal(shape)
+        if draw == "normal"
+        else source.random(shape)
+    )
     return _make(values, float_dtype(dtype), requires_grad)
 
 
-def randn(*size: Any, seed: int | None = None, generator: np.random.Generator | None = None,
-          dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    """Samples of the standard normal distribution ``N(0, 1)``; ``size`` as in :func:`zeros`.
+def randn(
+    *size: Any,
+    seed: int | None = None,
+    generator: np.random.Generator | None = None,
+    dtype: Any = np.float64,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Samples of the standard normal distribution ``N(0, 1)``; ``size`` as
+    in :func:`zeros`.
 
     Parameters
     ----------
     *size : int
         The shape.
     seed : int, optional
-        Draw from ``np.random.default_rng(seed)``: the same numbers on every run.
+        Draw from ``np.random.default_rng(seed)``: the same numbers on every
+        run.
     generator : numpy.random.Generator, optional
-        Draw from this generator (it advances). With neither ``seed`` nor ``generator``
-        the numbers come from fresh entropy and are not reproducible.
+        Draw from this generator (it advances). With neither ``seed`` nor
+        ``generator`` the numbers come from fresh entropy and are not
+        reproducible.
     dtype : float dtype
         float64 by default.
     requires_grad : bool
     """
-    return _random("normal", size, seed, generator, dtype, requires_grad, "randn")
+    return _random(
+        "normal", size, seed, generator, dtype, requires_grad, "randn"
+    )
 
 
-def rand(*size: Any, seed: int | None = None, generator: np.random.Generator | None = None,
-         dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    """Samples of the uniform distribution on ``[0, 1)``; arguments as in :func:`randn`."""
-    return _random("uniform", size, seed, generator, dtype, requires_grad, "rand")
+def rand(
+    *size: Any,
+    seed: int | None = None,
+    generator: np.random.Generator | None = None,
+    dtype: Any = np.float64,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Samples of the uniform distribution on ``[0, 1)``; arguments as in
+    :func:`randn`.
+    """
+    return _random(
+        "uniform", size, seed, generator, dtype, requires_grad, "rand"
+    )

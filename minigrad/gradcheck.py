@@ -10,30 +10,46 @@ import numpy as np
 
 from .tensor import Tensor, as_tensor, no_grad
 
-__all__ = ["gradcheck", "GradcheckError", "analytic_gradients", "central_differences"]
+__all__ = [
+    "gradcheck",
+    "GradcheckError",
+    "analytic_gradients",
+    "central_differences",
+]
 
 
 class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when an analytic gradient disagrees with finite differences."""
+    """Raised by :func:`gradcheck` when an analytic gradient disagrees with
+    finite differences.
+    """
 
 
-def gradcheck(f: Callable[..., Any], *tensors: Any, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-5,
-              seed: int = 0) -> bool:
-    """Compare the gradients autodiff gives with central differences, on every entry.
+def gradcheck(
+    f: Callable[..., Any],
+    *tensors: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    seed: int = 0,
+) -> bool:
+    """Compare the gradients autodiff gives with central differences, on
+    every entry.
 
-    A non-scalar output is first projected to a scalar ``sum(f(*tensors) * u)``
-    with a fixed random ``u`` (a scalar output is used as it is), so one backward pass gives the gradient of every
+    A non-scalar output is first projected to a scalar
+    ``sum(f(*tensors) * u)`` with a fixed random ``u`` (a scalar output
+    is used as it is), so one backward pass gives the gradient of every
     input entry. Each entry ``x_i`` is then nudged by ``+-eps``:
-    ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` must match the analytic
-    gradient within ``atol + rtol * |numeric|``. Use float64 inputs: in float32
-    the differences are dominated by round-off.
+    ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` must match the
+    analytic gradient within ``atol + rtol * |numeric|``. Use float64
+    inputs: in float32 the differences are dominated by round-off.
 
     Parameters
     ----------
     f : callable
         Takes ``*tensors`` and returns a Tensor.
     *tensors : Tensor
-        Arguments of ``f``; those with ``requires_grad=True`` are checked.
+        Arguments of ``f``; those with ``requires_grad=True`` are
+        checked.
     eps, atol, rtol : float
         Step and tolerances.
     seed : int
@@ -47,30 +63,48 @@ def gradcheck(f: Callable[..., Any], *tensors: Any, eps: float = 1e-6, atol: flo
     Raises
     ------
     GradcheckError
-        Naming the input, the entry and both values of the worst mismatch.
+        Naming the input, the entry and both values of the worst
+        mismatch.
     """
     inputs = _checked_inputs(f, tensors, eps, atol, rtol, seed)
     out = f(*tensors)
     if not isinstance(out, Tensor):
         raise TypeError(f"f must return a Tensor, got {type(out).__name__}")
-    # a scalar output is checked as it is, so an error message quotes the numbers x.grad holds
-    u = np.ones((), out.dtype) if out.ndim == 0 else np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
+    # a scalar output is checked as it is, so an error message quotes the
+    # numbers x.grad holds
+    u = (
+        np.ones((), out.dtype)
+        if out.ndim == 0
+        else np.random.default_rng(seed)
+        .standard_normal(out.shape)
+        .astype(out.dtype)
+    )
 
     analytic = analytic_gradients(out, u, inputs)
-    position = {id(t): i for i, t in enumerate(tensors) if isinstance(t, Tensor)}
+    position = {
+        id(t): i for i, t in enumerate(tensors) if isinstance(t, Tensor)
+    }
     for t, grad in zip(inputs, analytic):
-        for i, numeric in enumerate(central_differences(f, tensors, t, u, eps)):
+        for i, numeric in enumerate(
+            central_differences(f, tensors, t, u, eps)
+        ):
             exact = float(grad.reshape(-1)[i])
             if not abs(exact - numeric) <= atol + rtol * abs(numeric):
                 index = np.unravel_index(i, t.shape) if t.shape else ()
                 raise GradcheckError(
-                    f"gradient of argument {position[id(t)]} (shape {t.shape}) at index {tuple(map(int, index))}: "
-                    f"autodiff gives {exact!r}, central differences give {numeric!r}")
+                    f"gradient of argument {position[id(t)]} (shape "
+                    f"{t.shape}) at index {tuple(map(int, index))}: "
+                    f"autodiff gives {exact!r}, central differences give "
+                    f"{numeric!r}"
+                )
     return True
 
 
-def analytic_gradients(out: Tensor, u: np.ndarray, inputs: list[Tensor]) -> list[np.ndarray]:
-    """The gradient of ``sum(out * u)`` for every tensor of ``inputs``: one backward pass.
+def analytic_gradients(
+    out: Tensor, u: np.ndarray, inputs: list[Tensor]
+) -> list[np.ndarray]:
+    """The gradient of ``sum(out * u)`` for every tensor of ``inputs``: one
+    backward pass.
 
     The inputs' own ``.grad`` are left as they were.
     """
@@ -78,18 +112,27 @@ def analytic_gradients(out: Tensor, u: np.ndarray, inputs: list[Tensor]) -> list
     for t in inputs:
         t.grad = None
     (out * u).sum().backward()
-    analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in inputs]
+    analytic = [
+        np.zeros_like(t.data) if t.grad is None else t.grad for t in inputs
+    ]
     for t, g in zip(inputs, saved):
         t.grad = g
     return analytic
 
 
-def central_differences(f: Callable[..., Any], tensors: tuple[Any, ...], t: Tensor, u: np.ndarray,
-                        eps: float) -> Iterator[float]:
-    """``(F(x + eps e_i) - F(x - eps e_i)) / (2 eps)`` for each entry ``i`` of ``t`` in turn, ``F = sum(f * u)``.
+def central_differences(
+    f: Callable[..., Any],
+    tensors: tuple[Any, ...],
+    t: Tensor,
+    u: np.ndarray,
+    eps: float,
+) -> Iterator[float]:
+    """``(F(x + eps e_i) - F(x - eps e_i)) / (2 eps)`` for each entry ``i``
+    of ``t`` in turn, ``F = sum(f * u)``.
 
     Each entry is nudged in place and put back before the next one.
     """
+
     def projected() -> float:
         with no_grad():
             return float(np.sum(as_tensor(f(*tensors)).data * u))
@@ -105,21 +148,46 @@ def central_differences(f: Callable[..., Any], tensors: tuple[Any, ...], t: Tens
         yield (plus - minus) / (2 * eps)
 
 
-def _checked_inputs(f: Any, tensors: tuple[Any, ...], eps: Any, atol: Any, rtol: Any, seed: Any) -> list[Tensor]:
-    """Check the arguments of :func:`gradcheck`; return the tensors to check, their memory ready to nudge."""
+def _checked_inputs(
+    f: Any,
+    tensors: tuple[Any, ...],
+    eps: Any,
+    atol: Any,
+    rtol: Any,
+    seed: Any,
+) -> list[Tensor]:
+    """Check the arguments of :func:`gradcheck`; return the tensors to check,
+    their memory ready to nudge.
+    """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    for name, value, low_ok in (("eps", eps, False), ("atol", atol, True), ("rtol", rtol, True)):
+    for name, value, low_ok in (
+        ("eps", eps, False),
+        ("atol", atol, True),
+        ("rtol", rtol, True),
+    ):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be a number, got {type(value).__name__}"
+            )
         number = float(value)  # a numbers.Real, checked above
-        if not (number >= 0 if low_ok else number > 0) or not np.isfinite(number):
-            raise ValueError(f"{name} must be {'>= 0' if low_ok else '> 0'} and finite, got {value}")
+        if not (number >= 0 if low_ok else number > 0) or not np.isfinite(
+            number
+        ):
+            raise ValueError(
+                f"{name} must be {'>= 0' if low_ok else '> 0'} and finite, "
+                f"got {value}"
+            )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    inputs = [t for t in tensors if isinstance(t, Tensor) and t.requires_grad]
+    inputs = [
+        t for t in tensors if isinstance(t, Tensor) and t.requires_grad
+    ]
     if not inputs:
-        raise ValueError("gradcheck needs at least one Tensor argument with requires_grad=True")
+        raise ValueError(
+            "gradcheck needs at least one Tensor argument with "
+            "requires_grad=True"
+        )
     for t in inputs:
         if not t.data.flags.c_contiguous or not t.data.flags.writeable:
             t.data = np.array(t.data)  # we nudge entries in place

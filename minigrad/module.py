@@ -1,12 +1,18 @@
-"""The base class of layers and models: parameters, children, train/eval mode, and the state dict.
+"""The base class of layers and models: parameters, children, train/eval
+mode, and the state dict.
 
-A :class:`Module` finds its parameters and children by looking at its attributes (as
-PyTorch's ``nn.Module`` does, without registration hooks), so a model is a plain class.
-Its :meth:`~Module.state_dict` uses PyTorch's keys and shapes, so weights move between
-minigrad and PyTorch::
+A :class:`Module` finds its parameters and children by looking at its
+attributes (as PyTorch's ``nn.Module`` does, without registration hooks), so
+a model is a plain class. Its :meth:`~Module.state_dict` uses PyTorch's keys
+and shapes, so weights move between minigrad and PyTorch::
 
-    torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
-    model.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+    state = model.state_dict()
+    torch_model.load_state_dict(
+        {k: torch.from_numpy(v) for k, v in state.items()}
+    )
+
+    state = torch_model.state_dict()
+    model.load_state_dict({k: v.detach().numpy() for k, v in state.items()})
 """
 
 from __future__ import annotations
@@ -24,30 +30,41 @@ __all__ = ["Module"]
 class Module:
     """Base class of the layers and of models built from them.
 
-    Every attribute that is a Tensor with ``requires_grad=True`` is a parameter;
-    every attribute that is a Module (or a list or tuple of Modules) is a child,
-    whose parameters are named ``child.name``. Subclasses define ``forward``;
-    calling the module calls it.
+    Every attribute that is a Tensor with ``requires_grad=True`` is a
+    parameter; every attribute that is a Module (or a list or tuple of
+    Modules) is a child, whose parameters are named ``child.name``.
+    Subclasses define ``forward``; calling the module calls it.
 
     Attributes
     ----------
     training : bool
-        True (the default) in training mode, False after :meth:`eval`; only layers
-        such as :class:`~minigrad.nn.Dropout` behave differently.
+        True (the default) in training mode, False after :meth:`eval`; only
+        layers such as :class:`~minigrad.nn.Dropout` behave differently.
     """
 
-    training = True  # a class attribute: a module is in training mode until train(False) or eval()
+    # a class attribute: a module is in training mode until train(False) or
+    # eval()
+    training = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - interface
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+        # interface
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define forward()"
+        )
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """Yield ``(name, tensor)`` for every parameter, in attribute order, each tensor once."""
+    def named_parameters(
+        self, prefix: str = ""
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Yield ``(name, tensor)`` for every parameter, in attribute order,
+        each tensor once.
+        """
         if not isinstance(prefix, str):
-            raise TypeError(f"prefix must be a string, got {type(prefix).__name__}")
+            raise TypeError(
+                f"prefix must be a string, got {type(prefix).__name__}"
+            )
         seen = set()
         for name, p in self._walk(prefix):
             if id(p) not in seen:
@@ -55,7 +72,9 @@ class Module:
                 yield name, p
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Yield ``(name, module)`` for every direct child (``name.i`` for the items of a list)."""
+        """Yield ``(name, module)`` for every direct child (``name.i`` for
+        the items of a list).
+        """
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
@@ -80,18 +99,24 @@ class Module:
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients of all parameters: set them to None (PyTorch's default), or to zeros."""
+        """Forget the gradients of all parameters: set them to None
+        (PyTorch's default), or to zeros.
+        """
         if not isinstance(set_to_none, (bool, np.bool_)):
-            raise TypeError(f"set_to_none must be True or False, got {set_to_none!r}")
+            raise TypeError(
+                f"set_to_none must be True or False, got {set_to_none!r}"
+            )
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
                 p.grad = np.zeros_like(p.data)
 
-    # -- training and evaluation mode -----------------------------------------
+    # -- training and evaluation mode ---------------------------------------
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (``mode=True``) or evaluation mode, on this module and every child; returns self."""
+        """Set training mode (``mode=True``) or evaluation mode, on this
+        module and every child; returns self.
+        """
         if not isinstance(mode, (bool, np.bool_)):
             raise TypeError(f"mode must be True or False, got {mode!r}")
         self.training = bool(mode)
@@ -100,15 +125,21 @@ class Module:
         return self
 
     def eval(self) -> Module:
-        """Evaluation mode (``train(False)``): Dropout passes its input through unchanged; returns self."""
+        """Evaluation mode (``train(False)``): Dropout passes its input
+        through unchanged; returns self.
+        """
         return self.train(False)
 
-    # -- the state dict: PyTorch's keys and shapes ------------------------------
-    def _state_entries(self, prefix: str) -> Iterator[tuple[str, list[Tensor]]]:
-        """``(key, parts)`` for every entry of the state dict: the value is the parts stacked along axis 0.
+    # -- the state dict: PyTorch's keys and shapes --------------------------
+    def _state_entries(
+        self, prefix: str
+    ) -> Iterator[tuple[str, list[Tensor]]]:
+        """``(key, parts)`` for every entry of the state dict: the value is
+        the parts stacked along axis 0.
 
-        A parameter is one part under its own name. A layer whose PyTorch counterpart stacks several
-        of its parameters into one (a GRU's three gates in ``weight_ih``) overrides this.
+        A parameter is one part under its own name. A layer whose PyTorch
+        counterpart stacks several of its parameters into one (a GRU's three
+        gates in ``weight_ih``) overrides this.
         """
         for name, value in vars(self).items():
             if isinstance(value, Tensor) and value.requires_grad:
@@ -117,63 +148,96 @@ class Module:
             yield from child._state_entries(f"{prefix}{name}.")
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Every parameter as a NumPy array (a copy), under PyTorch's key and in PyTorch's shape.
+        """Every parameter as a NumPy array (a copy), under PyTorch's key and
+        in PyTorch's shape.
 
-        ``Linear``: ``weight [out, in]``, ``bias``; ``Embedding``: ``weight``; the cells:
-        ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` with the gates stacked in PyTorch's
-        order; a child's keys start with its attribute name (``encoder.weight_ih``).
+        ``Linear``: ``weight [out, in]``, ``bias``; ``Embedding``:
+        ``weight``; the cells: ``weight_ih``, ``weight_hh``, ``bias_ih``,
+        ``bias_hh`` with the gates stacked in PyTorch's order; a child's keys
+        start with its attribute name (``encoder.weight_ih``).
         """
-        return {key: np.concatenate([p.data for p in parts]) if len(parts) > 1 else parts[0].data.copy()
-                for key, parts in self._state_entries("")}
+        return {
+            key: np.concatenate([p.data for p in parts])
+            if len(parts) > 1
+            else parts[0].data.copy()
+            for key, parts in self._state_entries("")
+        }
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values (NumPy arrays, or anything ``np.asarray`` takes) into the parameters, in place.
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> None:
+        """Copy values (NumPy arrays, or anything ``np.asarray`` takes) into
+        the parameters, in place.
 
         Parameters
         ----------
         state_dict : mapping of str to array_like
-            As :meth:`state_dict` returns it, or a PyTorch model's (``.detach().numpy()`` each value).
+            As :meth:`state_dict` returns it, or a PyTorch model's
+            (``.detach().numpy()`` each value).
         strict : bool
-            When True (the default), the keys must be exactly this module's keys; when False, missing
-            and unexpected keys are skipped. A shape that differs is always an error.
+            When True (the default), the keys must be exactly this module's
+            keys; when False, missing and unexpected keys are skipped. A
+            shape that differs is always an error.
 
-        Values are cast to each parameter's dtype. Optimizers that hold the parameters keep working.
+        Values are cast to each parameter's dtype. Optimizers that hold the
+        parameters keep working.
         """
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"state_dict must be a mapping of names to arrays, got {type(state_dict).__name__}")
+            raise TypeError(
+                "state_dict must be a mapping of names to arrays, got "
+                f"{type(state_dict).__name__}"
+            )
         if not isinstance(strict, (bool, np.bool_)):
             raise TypeError(f"strict must be True or False, got {strict!r}")
         entries = dict(self._state_entries(""))
         missing = [k for k in entries if k not in state_dict]
         unexpected = [k for k in state_dict if k not in entries]
         if strict and (missing or unexpected):
-            raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+            raise ValueError(
+                f"load_state_dict: missing keys {missing}, unexpected keys "
+                f"{unexpected}"
+            )
         checked = {}
         for key, parts in entries.items():
             if key not in state_dict:
                 continue
             value = as_array(f"state_dict[{key!r}]", state_dict[key])
-            expected = parts[0].shape if len(parts) == 1 else (sum(p.shape[0] for p in parts),) + parts[0].shape[1:]
+            expected = (
+                parts[0].shape
+                if len(parts) == 1
+                else (sum(p.shape[0] for p in parts),) + parts[0].shape[1:]
+            )
             if value.shape != expected:
-                raise ValueError(f"load_state_dict: state_dict[{key!r}] has shape {value.shape}, "
-                                 f"expected {expected}")
+                raise ValueError(
+                    f"load_state_dict: state_dict[{key!r}] has shape "
+                    f"{value.shape}, "
+                    f"expected {expected}"
+                )
             checked[key] = value
-        for key, value in checked.items():  # nothing is changed unless every value fits
+        for key, value in checked.items():
+            # nothing is changed unless every value fits
             parts = entries[key]
-            pieces = np.split(value, np.cumsum([p.shape[0] for p in parts])[:-1]) if len(parts) > 1 else [value]
+            pieces = (
+                np.split(value, np.cumsum([p.shape[0] for p in parts])[:-1])
+                if len(parts) > 1
+                else [value]
+            )
             for p, part in zip(parts, pieces):
                 if p.data.flags.writeable:
                     p.data[...] = part
                 else:  # a parameter made from read-only memory: replace it
                     p.data = np.array(part, dtype=p.dtype)
 
-    # -- text ---------------------------------------------------------------------
+    # -- text ---------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
     def __repr__(self) -> str:
-        children = [f"  ({name}): {value!r}".replace("\n", "\n  ")
-                    for name, value in vars(self).items() if isinstance(value, Module)]
+        children = [
+            f"  ({name}): {value!r}".replace("\n", "\n  ")
+            for name, value in vars(self).items()
+            if isinstance(value, Module)
+        ]
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"

@@ -1,9 +1,11 @@
-"""The primitives: each one's forward and its vector-Jacobian product, side by side.
+"""The primitives: each one's forward and its vector-Jacobian product, side
+by side.
 
-Every class here registers itself in :data:`~minigrad.tensor.PRIMITIVES`. Arrays are
-positional arguments; metadata such as ``axis`` are keyword arguments. A
-``vjp`` may return a gradient in the broadcast shape of the output: the engine
-(:func:`minigrad.tensor.unbroadcast`) sums it back to the input's shape.
+Every class here registers itself in :data:`~minigrad.tensor.PRIMITIVES`.
+Arrays are positional arguments; metadata such as ``axis`` are keyword
+arguments. A ``vjp`` may return a gradient in the broadcast shape of the
+output: the engine (:func:`minigrad.tensor.unbroadcast`) sums it back to the
+input's shape.
 """
 
 from __future__ import annotations
@@ -17,18 +19,56 @@ import numpy as np
 from .checks import integer_array
 from .tensor import Primitive, Tensor, accumulate, apply, as_array, as_tensor
 
-__all__ = ["Add", "Sub", "Mul", "Div", "DivNoNan", "Neg", "Pow", "MatMul", "Exp", "Log", "Tanh",
-           "Abs", "Sqrt", "Relu", "Clip", "Sum", "Mean", "Max", "Min", "Reshape", "Transpose", "GetItem", "TakeAlongAxis", "Where", "Concatenate",
-           "power", "getitem", "take_along_axis", "where", "concatenate", "stack", "divide_no_nan",
-           "normalize_axis", "one_axis", "normalize_permutation", "normalize_shape", "reduction_params",
-           "IndexOutOfRange"]
+__all__ = [
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "DivNoNan",
+    "Neg",
+    "Pow",
+    "MatMul",
+    "Exp",
+    "Log",
+    "Tanh",
+    "Abs",
+    "Sqrt",
+    "Relu",
+    "Clip",
+    "Sum",
+    "Mean",
+    "Max",
+    "Min",
+    "Reshape",
+    "Transpose",
+    "GetItem",
+    "TakeAlongAxis",
+    "Where",
+    "Concatenate",
+    "power",
+    "getitem",
+    "take_along_axis",
+    "where",
+    "concatenate",
+    "stack",
+    "divide_no_nan",
+    "normalize_axis",
+    "one_axis",
+    "normalize_permutation",
+    "normalize_shape",
+    "reduction_params",
+    "IndexOutOfRange",
+]
 
 
 class IndexOutOfRange(IndexError, ValueError):
-    """An index outside a tensor's bounds (both an ``IndexError`` and a ``ValueError``)."""
+    """An index outside a tensor's bounds (both an ``IndexError`` and a
+    ``ValueError``).
+    """
 
 
 # -- arithmetic -----------------------------------------------------------
+
 
 class Add(Primitive):
     """``x + y``; both derivatives are 1, so each input receives ``g``."""
@@ -67,7 +107,9 @@ class Mul(Primitive):
 
 
 class Div(Primitive):
-    """``x / y``; ``d/dx = 1 / y``, ``d/dy = -x / y^2`` (written with the answer: ``-ans / y``)."""
+    """``x / y``; ``d/dx = 1 / y``, ``d/dy = -x / y^2`` (written with the
+    answer: ``-ans / y``).
+    """
 
     @staticmethod
     def forward(x, y):
@@ -79,7 +121,9 @@ class Div(Primitive):
 
 
 class DivNoNan(Primitive):
-    """``x / y``, but 0 (with zero gradient) wherever ``y == 0``, as ``tf.math.divide_no_nan``."""
+    """``x / y``, but 0 (with zero gradient) wherever ``y == 0``, as
+    ``tf.math.divide_no_nan``.
+    """
 
     @staticmethod
     def forward(x, y):
@@ -90,8 +134,11 @@ class DivNoNan(Primitive):
     def vjp(g, ans, x, y):
         zero = y == 0
         safe = np.where(zero, np.ones_like(y), y)
-        # the same order of operations as TensorFlow's gradient: g * ((-x / y) / y)
-        return np.where(zero, 0, g / safe), np.where(zero, 0, g * ((-x / safe) / safe))
+        # the same order of operations as TensorFlow's gradient:
+        # g * ((-x / y) / y)
+        return np.where(zero, 0, g / safe), np.where(
+            zero, 0, g * ((-x / safe) / safe)
+        )
 
 
 class Neg(Primitive):
@@ -107,12 +154,14 @@ class Neg(Primitive):
 
 
 class Pow(Primitive):
-    """``x ** y`` elementwise, as ``numpy.power`` (a negative base with an integer exponent is real).
+    """``x ** y`` elementwise, as ``numpy.power`` (a negative base with an
+    integer exponent is real).
 
     The two derivatives are ``y x^(y-1)`` and ``x^y log(x)``, with PyTorch's
-    conventions where a formula would give 0 * inf: ``d/dx`` is 0 where ``y == 0``
-    (``x^0`` is the constant 1, also at ``x == 0``), and ``d/dy`` is 0 where
-    ``x == 0`` and ``y >= 0``. A negative base has no real ``log``: ``d/dy`` is NaN there.
+    conventions where a formula would give 0 * inf: ``d/dx`` is 0 where
+    ``y == 0`` (``x^0`` is the constant 1, also at ``x == 0``), and ``d/dy``
+    is 0 where ``x == 0`` and ``y >= 0``. A negative base has no real
+    ``log``: ``d/dy`` is NaN there.
     """
 
     @staticmethod
@@ -121,46 +170,63 @@ class Pow(Primitive):
 
     @staticmethod
     def vjp(g, ans, x, y):
-        # grouped as PyTorch groups them, so float16 overflows (to inf) where PyTorch's does
+        # grouped as PyTorch groups them, so float16 overflows (to inf) where
+        # PyTorch's does
         gx = g * np.where(y == 0, 0, y * np.power(x, y - 1))
         gy = g * np.where((x == 0) & (y >= 0), 0, ans * np.log(x))
         return gx, gy
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``; float16 adds its products up in float32 (the rule of :func:`~minigrad.tensor.accumulate`)."""
+    """``a @ b``; float16 adds its products up in float32 (the rule of
+    :func:`~minigrad.tensor.accumulate`).
+    """
     if a.dtype == np.float16 and b.dtype == np.float16:
-        return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(
+            np.float16
+        )
     return a @ b
 
 
 class MatMul(Primitive):
-    """Matrix product with NumPy's rules: 1-D operands and batch broadcasting."""
+    """Matrix product with NumPy's rules: 1-D operands and batch
+    broadcasting.
+    """
 
     @staticmethod
     def forward(x, y):
         if x.ndim == 0 or y.ndim == 0:
-            raise ValueError("both operands of @ need at least one dimension (use * for a scalar)")
+            raise ValueError(
+                "both operands of @ need at least one dimension (use * for "
+                "a scalar)"
+            )
         inner = y.shape[0] if y.ndim == 1 else y.shape[-2]
         if x.shape[-1] != inner:
-            raise ValueError(f"x @ y needs the last dimension of x ({x.shape[-1]}) to equal "
-                             f"{'the length' if y.ndim == 1 else 'the second-to-last dimension'} of y ({inner})")
+            what = "length" if y.ndim == 1 else "second-to-last dimension"
+            raise ValueError(
+                f"x @ y needs the last dimension of x ({x.shape[-1]}) to "
+                f"equal the {what} of y ({inner})"
+            )
         return _matmul(x, y)
 
     @staticmethod
     def vjp(g, ans, x, y):
         if x.ndim == 1 and y.ndim == 1:
             return g * y, g * x
-        x2 = x[None, :] if x.ndim == 1 else x            # promote 1-D as NumPy does
+        # promote 1-D as NumPy does
+        x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = g[..., None] if y.ndim == 1 else g
         g2 = g2[..., None, :] if x.ndim == 1 else g2
         gx = _matmul(g2, np.swapaxes(y2, -1, -2))
         gy = _matmul(np.swapaxes(x2, -1, -2), g2)
-        return (gx[..., 0, :] if x.ndim == 1 else gx), (gy[..., 0] if y.ndim == 1 else gy)
+        return (gx[..., 0, :] if x.ndim == 1 else gx), (
+            gy[..., 0] if y.ndim == 1 else gy
+        )
 
 
 # -- elementwise functions ------------------------------------------------
+
 
 class Exp(Primitive):
     """``e^x``; the derivative is ``e^x`` itself, the answer."""
@@ -199,7 +265,9 @@ class Tanh(Primitive):
 
 
 class Abs(Primitive):
-    """``|x|``; the derivative is ``sign(x)``: 0 at 0 and (as in PyTorch) at NaN."""
+    """``|x|``; the derivative is ``sign(x)``: 0 at 0 and (as in PyTorch) at
+    NaN.
+    """
 
     @staticmethod
     def forward(x):
@@ -211,7 +279,9 @@ class Abs(Primitive):
 
 
 class Sqrt(Primitive):
-    """``sqrt(x)``; the derivative ``1 / (2 sqrt(x))``, written with the answer as PyTorch does."""
+    """``sqrt(x)``; the derivative ``1 / (2 sqrt(x))``, written with the
+    answer as PyTorch does.
+    """
 
     @staticmethod
     def forward(x):
@@ -223,7 +293,9 @@ class Sqrt(Primitive):
 
 
 class Relu(Primitive):
-    """``max(x, 0)``, keeping ``-0.0`` and NaN as PyTorch's ``relu``; the derivative is 0 where the answer is <= 0."""
+    """``max(x, 0)``, keeping ``-0.0`` and NaN as PyTorch's ``relu``; the
+    derivative is 0 where the answer is <= 0.
+    """
 
     @staticmethod
     def forward(x):
@@ -235,19 +307,30 @@ class Relu(Primitive):
 
 
 class Clip(Primitive):
-    """``x`` limited to ``[low, high]`` (either may be None); the derivative is 1 inside, 0 outside.
+    """``x`` limited to ``[low, high]`` (either may be None); the derivative
+    is 1 inside, 0 outside.
 
-    As PyTorch's ``clamp``: NaN stays NaN (with gradient 0), the bounds count as inside.
+    As PyTorch's ``clamp``: NaN stays NaN (with gradient 0), the bounds count
+    as inside.
     """
 
     @staticmethod
     def forward(x, low=None, high=None):
-        out = x if low is None else np.where(x < low, np.asarray(low, x.dtype), x)
-        return out if high is None else np.where(out > high, np.asarray(high, x.dtype), out)
+        out = (
+            x
+            if low is None
+            else np.where(x < low, np.asarray(low, x.dtype), x)
+        )
+        return (
+            out
+            if high is None
+            else np.where(out > high, np.asarray(high, x.dtype), out)
+        )
 
     @staticmethod
     def vjp(g, ans, x, low=None, high=None):
-        inside = ~np.isnan(x)  # the comparisons x >= low, x <= high are False for NaN
+        # the comparisons x >= low, x <= high are False for NaN
+        inside = ~np.isnan(x)
         inside = inside if low is None else inside & (x >= low)
         inside = inside if high is None else inside & (x <= high)
         return (np.where(inside, g, 0),)
@@ -255,13 +338,20 @@ class Clip(Primitive):
 
 # -- reductions -----------------------------------------------------------
 
-def _expand(g: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    """Put back the reduced axes of ``g`` (as size 1) so it broadcasts against the input."""
+
+def _expand(
+    g: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool
+) -> np.ndarray:
+    """Put back the reduced axes of ``g`` (as size 1) so it broadcasts
+    against the input.
+    """
     return g if keepdims or axis is None else np.expand_dims(g, axis)
 
 
 class Sum(Primitive):
-    """``numpy.sum`` over ``axis`` (None or a tuple of non-negative ints); float16 adds up in float32."""
+    """``numpy.sum`` over ``axis`` (None or a tuple of non-negative ints);
+    float16 adds up in float32.
+    """
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
@@ -273,28 +363,38 @@ class Sum(Primitive):
 
 
 class Mean(Primitive):
-    """``numpy.mean`` over ``axis``; a float16 input adds up in float32, so 70,000 ones have mean 1."""
+    """``numpy.mean`` over ``axis``; a float16 input adds up in float32, so
+    70,000 ones have mean 1.
+    """
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
-        with warnings.catch_warnings():  # the mean of nothing is NaN, silently, as in PyTorch
+        with warnings.catch_warnings():
+            # the mean of nothing is NaN, silently, as in PyTorch
             warnings.simplefilter("ignore", RuntimeWarning)
             return accumulate(np.mean, x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def vjp(g, ans, x, axis=None, keepdims=False):
         count = x.size // max(ans.size, 1) if x.size else 0
-        # g / count, computed in float32 for float16 (70,000 is inf in float16; 1/70,000 is not 0)
+        # g / count, computed in float32 for float16 (70,000 is inf in
+        # float16; 1/70,000 is not 0)
         g = _expand(g, axis, keepdims)
         wide = np.float32 if g.dtype == np.float16 else g.dtype
-        return (np.broadcast_to((g.astype(wide) / np.asarray(count, wide)).astype(g.dtype), x.shape),)
+        return (
+            np.broadcast_to(
+                (g.astype(wide) / np.asarray(count, wide)).astype(g.dtype),
+                x.shape,
+            ),
+        )
 
 
 class Max(Primitive):
     """Maximum over ``axis``; tied maxima share the gradient equally.
 
-    A NaN is the maximum (as in NumPy); the NaNs of a slice share its gradient,
-    as in PyTorch's ``max()`` (``amax`` gives NaN gradients there instead).
+    A NaN is the maximum (as in NumPy); the NaNs of a slice share its
+    gradient, as in PyTorch's ``max()`` (``amax`` gives NaN gradients there
+    instead).
     """
 
     @staticmethod
@@ -310,19 +410,26 @@ class Max(Primitive):
 
 
 class Min(Primitive):
-    """Minimum over ``axis``; tied minima (and NaNs, which win) share the gradient equally, as in :class:`Max`."""
+    """Minimum over ``axis``; tied minima (and NaNs, which win) share the
+    gradient equally, as in :class:`Max`.
+    """
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
         return np.min(x, axis=axis, keepdims=keepdims)
 
-    vjp = staticmethod(Max.vjp)  # the same rule: the gradient goes to the entries equal to the answer
+    # the same rule: the gradient goes to the entries equal to the answer
+    vjp = staticmethod(Max.vjp)
 
 
-# -- argument normalisers: every axis, shape and permutation argument goes through one of these --
+# -- argument normalisers --------------------------------------------------
+# Every axis, shape and permutation argument goes through one of these.
+
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def _check_count(name: str, value: Any) -> None:
@@ -332,21 +439,36 @@ def _check_count(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a non-negative int, got {value}")
 
 
-def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...] | None:
-    """``axis`` (None, an int or a tuple/list of ints, negatives allowed) as a tuple of non-negative ints.
+def normalize_axis(
+    axis: Any, ndim: int, name: str = "axis"
+) -> tuple[int, ...] | None:
+    """``axis`` (None, an int or a tuple/list of ints, negatives allowed) as
+    a tuple of non-negative ints.
 
-    Returns None for None. The order is kept; a repeated axis, an axis outside
-    ``[-ndim, ndim)`` or a non-integer (bool and float included) is an error that names ``name``.
+    Returns None for None. The order is kept; a repeated axis, an axis
+    outside ``[-ndim, ndim)`` or a non-integer (bool and float included) is
+    an error that names ``name``.
     """
     _check_count("ndim", ndim)
     if axis is None:
         return None
-    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    axes = (
+        (axis,)
+        if _is_int(axis)
+        else tuple(axis)
+        if isinstance(axis, (tuple, list))
+        else None
+    )
     if axes is None or not all(_is_int(a) for a in axes):
-        raise TypeError(f"{name} must be an int or a tuple of ints, got {axis!r}")
+        raise TypeError(
+            f"{name} must be an int or a tuple of ints, got {axis!r}"
+        )
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ValueError(f"{name} {axis!r} is out of range for a tensor with {ndim} dimension(s)")
+            raise ValueError(
+                f"{name} {axis!r} is out of range for a tensor with {ndim} "
+                "dimension(s)"
+            )
     normalized = tuple(int(a) % ndim for a in axes)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{name} {axis!r} repeats an axis")
@@ -354,7 +476,7 @@ def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...] 
 
 
 def one_axis(axis: Any, ndim: int, name: str = "axis") -> int:
-    """A single ``axis`` (an int, negatives allowed) as a non-negative int."""
+    """A single ``axis`` (an int, negatives allowed) as an int >= 0."""
     _check_count("ndim", ndim)
     if not _is_int(axis):
         raise TypeError(f"{name} must be an int, got {axis!r}")
@@ -363,39 +485,72 @@ def one_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     return axes[0]
 
 
-def normalize_permutation(axes: Any, ndim: int, name: str = "axes") -> tuple[int, ...] | None:
-    """``axes`` of a transpose: empty (reverse all) or each of the ``ndim`` axes once, negatives allowed."""
+def normalize_permutation(
+    axes: Any, ndim: int, name: str = "axes"
+) -> tuple[int, ...] | None:
+    """``axes`` of a transpose: empty (reverse all) or each of the ``ndim``
+    axes once, negatives allowed.
+    """
     _check_count("ndim", ndim)
     if len(axes) == 0:
         return None
     axes = normalize_axis(tuple(axes), ndim, name)
     if len(axes) != ndim:
-        raise ValueError(f"{name} must list each of the {ndim} axes once, got {len(axes)} axes")
+        raise ValueError(
+            f"{name} must list each of the {ndim} axes once, got "
+            f"{len(axes)} axes"
+        )
     return axes
 
 
-def normalize_shape(shape: Any, size: int, name: str = "shape") -> tuple[int, ...]:
-    """``shape`` for a reshape of ``size`` elements: non-negative ints and at most one ``-1``."""
+def normalize_shape(
+    shape: Any, size: int, name: str = "shape"
+) -> tuple[int, ...]:
+    """``shape`` for a reshape of ``size`` elements: non-negative ints and at
+    most one ``-1``.
+    """
     shape = tuple(shape)
-    if type(size) is int and size >= 0 and all(type(n) is int and n >= -1 for n in shape):
-        # plain Python ints, the common case: only the fit is left to check (the general path below
-        # checks the same things one by one, and says what is wrong)
+    if (
+        type(size) is int
+        and size >= 0
+        and all(type(n) is int and n >= -1 for n in shape)
+    ):
+        # plain Python ints, the common case: only the fit is left to check
+        # (the general path below checks the same things one by one, and says
+        # what is wrong)
         free, known = shape.count(-1), math.prod(shape)
-        if free == 0 and known == size or free == 1 and known != 0 and size % -known == 0:
+        if (
+            free == 0
+            and known == size
+            or free == 1
+            and known != 0
+            and size % -known == 0
+        ):
             return shape
     _check_count("size", size)
     if not all(_is_int(n) for n in shape):
         raise TypeError(f"{name} must be ints, got {shape!r}")
     if any(n < -1 for n in shape) or shape.count(-1) > 1:
-        raise ValueError(f"{name} {shape!r} may hold non-negative sizes and at most one -1")
-    known = math.prod(n for n in shape if n != -1)  # Python ints: exact, and ~10x faster than np.prod
-    if -1 in shape and (known == 0 or size % known) or -1 not in shape and known != size:
+        raise ValueError(
+            f"{name} {shape!r} may hold non-negative sizes and at most one "
+            "-1"
+        )
+    # Python ints: exact, and ~10x faster than np.prod
+    known = math.prod(n for n in shape if n != -1)
+    if (
+        -1 in shape
+        and (known == 0 or size % known)
+        or -1 not in shape
+        and known != size
+    ):
         raise ValueError(f"{name} {shape!r} does not fit {size} element(s)")
     return tuple(int(n) for n in shape)
 
 
 def reduction_params(axis: Any, keepdims: Any, ndim: int) -> dict[str, Any]:
-    """The checked ``axis`` and ``keepdims`` of a reduction (``sum``, ``mean``, ``max``)."""
+    """The checked ``axis`` and ``keepdims`` of a reduction (``sum``,
+    ``mean``, ``max``).
+    """
     if not isinstance(keepdims, (bool, np.bool_)):
         raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
     return {"axis": normalize_axis(axis, ndim), "keepdims": bool(keepdims)}
@@ -403,12 +558,16 @@ def reduction_params(axis: Any, keepdims: Any, ndim: int) -> dict[str, Any]:
 
 # -- shape and indexing ---------------------------------------------------
 
+
 class Reshape(Primitive):
-    """``x`` in a new ``shape``; the gradient is ``g`` reshaped back to ``x``'s shape."""
+    """``x`` in a new ``shape``; the gradient is ``g`` reshaped back to
+    ``x``'s shape.
+    """
 
     @staticmethod
     def forward(x, shape):
-        return x.reshape(shape)  # the method: np.reshape's dispatch costs more than a small reshape
+        # the method: np.reshape's dispatch costs more than a small reshape
+        return x.reshape(shape)
 
     @staticmethod
     def vjp(g, ans, x, shape):
@@ -416,7 +575,9 @@ class Reshape(Primitive):
 
 
 class Transpose(Primitive):
-    """``numpy.transpose(x, axes)``; the gradient is ``g`` transposed by the inverse permutation."""
+    """``numpy.transpose(x, axes)``; the gradient is ``g`` transposed by the
+    inverse permutation.
+    """
 
     @staticmethod
     def forward(x, axes=None):
@@ -428,7 +589,9 @@ class Transpose(Primitive):
 
 
 class GetItem(Primitive):
-    """``x[index]`` for basic slices and integer arrays; repeated indices add up."""
+    """``x[index]`` for basic slices and integer arrays; repeated indices add
+    up.
+    """
 
     @staticmethod
     def forward(x, index):
@@ -438,15 +601,23 @@ class GetItem(Primitive):
     def vjp(g, ans, x, index):
         out = np.zeros_like(x)
         parts = index if isinstance(index, tuple) else (index,)
-        if all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts):
+        if all(
+            p is None
+            or p is Ellipsis
+            or isinstance(p, (int, np.integer, slice))
+            for p in parts
+        ):
             out[index] = g  # a basic index hits each element at most once
         else:
-            np.add.at(out, index, g)  # integer arrays may repeat an element: add, don't overwrite
+            # integer arrays may repeat an element: add, don't overwrite
+            np.add.at(out, index, g)
         return (out,)
 
 
 class TakeAlongAxis(Primitive):
-    """``numpy.take_along_axis``; ``indices`` must already have ``x``'s shape off ``axis``."""
+    """``numpy.take_along_axis``; ``indices`` must already have ``x``'s shape
+    off ``axis``.
+    """
 
     @staticmethod
     def forward(x, indices, axis):
@@ -462,7 +633,9 @@ class TakeAlongAxis(Primitive):
 
 
 class Where(Primitive):
-    """``numpy.where(condition, x, y)`` with a constant boolean ``condition``."""
+    """``numpy.where(condition, x, y)`` with a constant boolean
+    ``condition``.
+    """
 
     @staticmethod
     def forward(x, y, condition):
@@ -474,7 +647,9 @@ class Where(Primitive):
 
 
 class Concatenate(Primitive):
-    """``numpy.concatenate(xs, axis)``; the gradient is ``g`` split back into the pieces."""
+    """``numpy.concatenate(xs, axis)``; the gradient is ``g`` split back into
+    the pieces.
+    """
 
     @staticmethod
     def forward(*xs, axis=0):
@@ -488,10 +663,14 @@ class Concatenate(Primitive):
 
 # -- friendly front doors (validation lives here, not in the primitives) --
 
+
 def _tensor(name: str, value: Any, like: Tensor | None = None) -> Tensor:
     """``value`` as a Tensor; a TypeError names the argument ``name``."""
     if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a Tensor, an array or a number, got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a Tensor, an array or a number, got "
+            f"{type(value).__name__}"
+        )
     return as_tensor(value, like, name=name)
 
 
@@ -500,68 +679,114 @@ def _like(*values: Any) -> Tensor | None:
 
 
 def power(base: Any, exponent: Any) -> Tensor:
-    """``base ** exponent`` elementwise, differentiable in both (see :class:`Pow`)."""
+    """``base ** exponent`` elementwise, differentiable in both (see
+    :class:`Pow`).
+    """
     like = _like(base, exponent)
-    base, exponent = _tensor("base", base, like), _tensor("exponent", exponent, like)
-    if base.dtype.kind in "biu" and exponent.dtype.kind in "biu" and np.any(exponent.data < 0):
-        raise ValueError("exponent: an integer base cannot be raised to a negative integer power; "
-                         "make the base floating point")
+    base, exponent = (
+        _tensor("base", base, like),
+        _tensor("exponent", exponent, like),
+    )
+    if (
+        base.dtype.kind in "biu"
+        and exponent.dtype.kind in "biu"
+        and np.any(exponent.data < 0)
+    ):
+        raise ValueError(
+            "exponent: an integer base cannot be raised to a negative "
+            "integer power; "
+            "make the base floating point"
+        )
     return apply(Pow, base, exponent)
 
 
 def getitem(x: Any, index: Any) -> Tensor:
-    """``x[index]``: ints, slices, ``None``, ``...`` and integer or boolean arrays."""
+    """``x[index]``: ints, slices, ``None``, ``...`` and integer or boolean
+    arrays.
+    """
     x = _tensor("x", x)
 
-    def part(i: Any) -> Any:  # a Tensor or a list (of ints or bools) is an array index, as in NumPy
+    def part(i: Any) -> Any:
+        # a Tensor or a list (of ints or bools) is an array index, as in
+        # NumPy
         return as_array("index", i) if isinstance(i, (Tensor, list)) else i
 
-    index = tuple(part(i) for i in index) if isinstance(index, tuple) else part(index)
+    index = (
+        tuple(part(i) for i in index)
+        if isinstance(index, tuple)
+        else part(index)
+    )
     try:
         x.data[index]
     except IndexError as exc:
-        raise IndexOutOfRange(f"index {index!r} is invalid for a tensor of shape {x.shape}: {exc}") from None
+        raise IndexOutOfRange(
+            f"index {index!r} is invalid for a tensor of shape {x.shape}: "
+            f"{exc}"
+        ) from None
     return apply(GetItem, x, index=index)
 
 
 def take_along_axis(x: Any, indices: Any, axis: int) -> Tensor:
-    """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see ``numpy.take_along_axis``)."""
+    """Pick ``x``'s entries along ``axis`` at integer ``indices`` (see
+    ``numpy.take_along_axis``).
+    """
     x = _tensor("x", x)
     indices = integer_array("indices", indices)
     if indices.ndim != x.ndim:
-        raise ValueError(f"indices must have as many dimensions as x ({x.ndim}), got shape {indices.shape}")
+        raise ValueError(
+            f"indices must have as many dimensions as x ({x.ndim}), got "
+            f"shape {indices.shape}"
+        )
     axis = one_axis(axis, x.ndim)
     n = x.shape[axis]
     if indices.size and (indices.min() < -n or indices.max() >= n):
         bad = indices[(indices < -n) | (indices >= n)].flat[0]
-        raise IndexOutOfRange(f"indices contains {bad}, outside [-{n}, {n}) for axis {axis} of shape {x.shape}")
+        raise IndexOutOfRange(
+            f"indices contains {bad}, outside [-{n}, {n}) for axis {axis} "
+            f"of shape {x.shape}"
+        )
     shape = list(x.shape)
     shape[axis] = indices.shape[axis]
     try:
         indices = np.broadcast_to(indices, shape)
     except ValueError:
-        raise ValueError(f"indices of shape {indices.shape} do not fit x of shape {x.shape} "
-                         f"off axis {axis}") from None
+        raise ValueError(
+            f"indices of shape {indices.shape} do not fit x of shape "
+            f"{x.shape} "
+            f"off axis {axis}"
+        ) from None
     return apply(TakeAlongAxis, x, indices=indices, axis=axis)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """Elementwise ``x`` where ``condition`` holds, else ``y``; differentiable in ``x`` and ``y``."""
+    """Elementwise ``x`` where ``condition`` holds, else ``y``;
+    differentiable in ``x`` and ``y``.
+    """
     condition = as_array("condition", condition)
     if condition.dtype != np.bool_:
-        raise TypeError(f"condition must be boolean, got dtype {condition.dtype}")
+        raise TypeError(
+            f"condition must be boolean, got dtype {condition.dtype}"
+        )
     like = _like(x, y)
     x, y = _tensor("x", x, like), _tensor("y", y, like)
     try:
         np.broadcast_shapes(condition.shape, x.shape, y.shape)
     except ValueError:
-        raise ValueError(f"condition {condition.shape}, x {x.shape} and y {y.shape} do not broadcast") from None
+        raise ValueError(
+            f"condition {condition.shape}, x {x.shape} and y {y.shape} do "
+            "not broadcast"
+        ) from None
     return apply(Where, x, y, condition=condition)
 
 
 def _tensors(tensors: Any, who: str) -> list[Tensor]:
-    if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{who}: tensors must be a list or tuple of tensors, got {type(tensors).__name__}")
+    if isinstance(tensors, (Tensor, np.ndarray)) or not isinstance(
+        tensors, (list, tuple)
+    ):
+        raise TypeError(
+            f"{who}: tensors must be a list or tuple of tensors, got "
+            f"{type(tensors).__name__}"
+        )
     if not tensors:
         raise ValueError(f"{who} needs at least one tensor")
     like = _like(*tensors)
@@ -569,16 +794,27 @@ def _tensors(tensors: Any, who: str) -> list[Tensor]:
 
 
 def concatenate(tensors: Any, axis: int = 0) -> Tensor:
-    """Join tensors along an existing ``axis``; they must agree in every other dimension."""
+    """Join tensors along an existing ``axis``; they must agree in every
+    other dimension.
+    """
     tensors = _tensors(tensors, "concatenate")
     if any(t.ndim == 0 for t in tensors):
-        raise ValueError("concatenate: tensors must have at least one dimension (use stack for scalars)")
+        raise ValueError(
+            "concatenate: tensors must have at least one dimension (use "
+            "stack for scalars)"
+        )
     axis = one_axis(axis, tensors[0].ndim)
     for i, t in enumerate(tensors):
-        if t.ndim != tensors[0].ndim or t.shape[:axis] + t.shape[axis + 1:] != \
-                tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
-            raise ValueError(f"concatenate: tensors[{i}] has shape {t.shape}, which does not fit "
-                             f"tensors[0] of shape {tensors[0].shape} off axis {axis}")
+        if (
+            t.ndim != tensors[0].ndim
+            or t.shape[:axis] + t.shape[axis + 1 :]
+            != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
+        ):
+            raise ValueError(
+                f"concatenate: tensors[{i}] has shape {t.shape}, which does "
+                "not fit "
+                f"tensors[0] of shape {tensors[0].shape} off axis {axis}"
+            )
     return apply(Concatenate, *tensors, axis=axis)
 
 
@@ -587,12 +823,19 @@ def stack(tensors: Any, axis: int = 0) -> Tensor:
     tensors = _tensors(tensors, "stack")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"stack needs tensors of one shape, got shapes {sorted(shapes)}")
+        raise ValueError(
+            f"stack needs tensors of one shape, got shapes {sorted(shapes)}"
+        )
     axis = one_axis(axis, tensors[0].ndim + 1)
-    return concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors], axis=axis)
+    return concatenate(
+        [t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors],
+        axis=axis,
+    )
 
 
 def divide_no_nan(x: Any, y: Any) -> Tensor:
-    """``x / y`` with 0 (and zero gradient) where ``y`` is 0, as ``tf.math.divide_no_nan``."""
+    """``x / y`` with 0 (and zero gradient) where ``y`` is 0, as
+    ``tf.math.divide_no_nan``.
+    """
     like = _like(x, y)
     return apply(DivNoNan, _tensor("x", x, like), _tensor("y", y, like))
