@@ -12,6 +12,7 @@ The English build is at the root of the site and the Chinese one in ``zh/`` besi
 Translations live in ``locale/zh_CN/LC_MESSAGES/<page>.po`` (README, "The Chinese edition").
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -68,6 +69,18 @@ def add_links(app, pagename, templatename, context, doctree):
     context["book_labels"] = LABELS[here]
 
 
+def glossary_terms(language: str) -> list[str]:
+    """The Chinese terms of locale/<language>/glossary.md (second column of its table), one word each."""
+    terms = set()
+    for line in (ROOT / "locale" / language / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and line.startswith("|") and not set(cells[1]) <= set("-: "):
+            for term in re.split(r"[/（）()、，,；;\s]+", cells[1]):
+                if re.search(r"[\u3400-\u9fff]", term) and len(term) > 1:
+                    terms.add(term)
+    return sorted(terms)
+
+
 def write_config(language: str, target: Path) -> None:
     """The Chinese build's _config.yml: the English one with language, title, author and absolute paths set."""
     import yaml
@@ -79,6 +92,12 @@ def write_config(language: str, target: Path) -> None:
     # jupyter-book resolves these against the configuration file's folder, which is now inside _build.
     sphinx["local_extensions"] = {name: str(ROOT / path) for name, path in sphinx["local_extensions"].items()}
     sphinx["config"]["language"] = language
+    # Search: jieba splits Chinese text into words; the glossary's terms are words it should never split
+    # (交叉熵 would otherwise be indexed as 交叉 + 熵, and a search for 交叉熵 would find nothing).
+    dictionary = target.parent / "search_terms.txt"
+    dictionary.parent.mkdir(parents=True, exist_ok=True)
+    dictionary.write_text("".join(f"{term} 1000\n" for term in glossary_terms(language)), encoding="utf-8")
+    sphinx["config"]["html_search_options"] = {"dict": str(dictionary.resolve())}
     # MyST-NB's label of a hidden cell ("Show code cell source"), which no catalog translates.
     sphinx["config"].update(PROMPTS[language])
     sphinx["config"]["locale_dirs"] = [str(ROOT / d) for d in sphinx["config"]["locale_dirs"]]
@@ -94,7 +113,28 @@ def translate_theme_options(app, config):
         config.html_theme_options["search_bar_text"] = LABELS[language_of(app)]["search"]
 
 
+def translate_toc_captions(app, doctree):
+    """The parts' captions in the sidebar ("The loss", ...): Jupyter Book adds the toctrees from _toc.yml
+    to the root page after Sphinx has translated it, so their captions are translated here, from the root
+    page's catalog (they are extracted into it)."""
+    if language_of(app) == "en":
+        return
+    from sphinx import addnodes
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    dirs = [str(Path(app.srcdir) / folder) for folder in app.config.locale_dirs]
+    catalog, found = init_locale(dirs, app.config.language, domain)
+    if not found:
+        return
+    for toctree in doctree.findall(addnodes.toctree):
+        if toctree.get("caption"):
+            toctree["caption"] = catalog.gettext(toctree["caption"])
+
+
 def setup(app):
+    app.connect("doctree-read", translate_toc_captions)
     app.connect("config-inited", add_template_and_style)
     app.connect("config-inited", translate_theme_options)
     app.connect("html-page-context", add_links)
