@@ -40,11 +40,11 @@ PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElem
 NARROW_TODO = {
     "book/intro", "book/06_finite_differences", "book/08_tensors_broadcasting_vjp",
     "book/09_softmax_jacobian", "book/10_cross_entropy_gradient", "book/11_sequence_loss_gradients",
-    "book/12_training_seq2seq", "book/14_attention", "book/api", "book/speed", "book/frameworks",
+    "book/12_training_seq2seq", "book/14_attention", "book/speed", "book/frameworks",
     "book/running_locally",
 }
 FIGURES_TODO = {"book/speed"}
-PHONE_TODO = {"book/10_cross_entropy_gradient", "book/api", "book/references"}
+PHONE_TODO: set[str] = set()
 
 
 def entries(todo, reason):

@@ -93,4 +93,6 @@ def setup(app):
     app.connect("html-page-context", add_links)
     app.connect("build-finished", write_downloads)
     app.add_css_file("book-downloads.css")
+    # tools/static/book-layout.css: long inline code and API signatures may wrap on a phone
+    app.add_css_file("book-layout.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
