@@ -37,13 +37,8 @@ PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElem
 
 # Pages whose code or outputs are still wider than 1280 px allows (lines to rewrap), and pages wider than a
 # phone's screen (wide tables and equations to put in their own scrolling box).
-NARROW_TODO = {
-    "book/intro", "book/06_finite_differences", "book/08_tensors_broadcasting_vjp",
-    "book/09_softmax_jacobian", "book/10_cross_entropy_gradient", "book/11_sequence_loss_gradients",
-    "book/12_training_seq2seq", "book/14_attention", "book/speed", "book/frameworks",
-    "book/running_locally",
-}
-FIGURES_TODO = {"book/speed"}
+NARROW_TODO: set[str] = set()
+FIGURES_TODO: set[str] = set()
 PHONE_TODO: set[str] = set()
 
 

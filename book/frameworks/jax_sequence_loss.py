@@ -1,11 +1,13 @@
-"""sequence_loss, its four flags, the common means and gradient accumulation in JAX.
+"""sequence_loss, its four flags, the common means and gradient accumulation
+in JAX.
 
 Every result is checked against minigrad (run: python jax_sequence_loss.py).
 """
 
 import jax
 
-jax.config.update("jax_enable_x64", True)    # float64, so that the checks can be tight
+# float64, so that the checks can be tight
+jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
@@ -13,22 +15,35 @@ import numpy as np  # noqa: E402
 import minigrad as mg  # noqa: E402
 
 PAD = 0
-LEGAL_FLAGS = [(1, 1, 0, 0), (0, 0, 1, 1), (1, 0, 0, 0), (0, 1, 0, 0),
-               (0, 0, 1, 0), (0, 0, 0, 1), (0, 0, 0, 0)]
+LEGAL_FLAGS = [
+    (1, 1, 0, 0),
+    (0, 0, 1, 1),
+    (1, 0, 0, 0),
+    (0, 1, 0, 0),
+    (0, 0, 1, 0),
+    (0, 0, 0, 1),
+    (0, 0, 0, 0),
+]
 
 
 def padded_batch(lengths, vocab, rng):
-    """Random float64 logits [B, T, V], targets [B, T] (PAD after each length), mask [B, T]."""
+    """Random float64 logits [B, T, V], targets [B, T] (PAD after each
+    length), mask [B, T].
+    """
     time = max(lengths.max(), 1)
     mask = (np.arange(time) < lengths[:, None]).astype(np.float64)
-    targets = np.where(mask > 0, rng.integers(1, vocab, size=mask.shape), PAD)
+    targets = np.where(
+        mask > 0, rng.integers(1, vocab, size=mask.shape), PAD
+    )
     return rng.normal(size=(len(lengths), time, vocab)), targets, mask
 
 
-# -- TensorFlow Addons' sequence_loss, written with JAX -----------------------------------------
+# -- TensorFlow Addons' sequence_loss, written with JAX ---------------------
+
 
 def divide_no_nan(x, y):
-    # the inner where keeps the unused branch finite, so its gradient is 0, not NaN
+    # the inner where keeps the unused branch finite, so its gradient is 0,
+    # not NaN
     return jnp.where(y == 0, 0.0, x / jnp.where(y == 0, 1.0, y))
 
 
@@ -38,10 +53,18 @@ def token_cross_entropy(logits, targets):
     return -jnp.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
 
 
-def sequence_loss(logits, targets, weights, average_across_timesteps=True,
-                  average_across_batch=True, sum_over_timesteps=False, sum_over_batch=False):
+def sequence_loss(
+    logits,
+    targets,
+    weights,
+    average_across_timesteps=True,
+    average_across_batch=True,
+    sum_over_timesteps=False,
+    sum_over_batch=False,
+):
     ce = token_cross_entropy(logits, targets) * weights
-    nonzero = jax.lax.stop_gradient((weights != 0).astype(weights.dtype))   # a count
+    # a count
+    nonzero = jax.lax.stop_gradient((weights != 0).astype(weights.dtype))
     if average_across_timesteps and average_across_batch:
         return divide_no_nan(ce.sum(), weights.sum())
     if sum_over_timesteps and sum_over_batch:
@@ -56,7 +79,9 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True,
 
 
 def check_flags(rng):
-    """Value and gradient of every legal flag setting, with fractional weights and an empty row."""
+    """Value and gradient of every legal flag setting, with fractional
+    weights and an empty row.
+    """
     logits, targets, mask = padded_batch(np.array([6, 3, 1, 0]), 5, rng)
     weights = mask * rng.uniform(0.5, 1.5, size=mask.shape)
     for f in LEGAL_FLAGS:
@@ -66,52 +91,93 @@ def check_flags(rng):
         (ours * upstream).sum().backward()
 
         def projected(x):
-            return (sequence_loss(x, targets, weights, *map(bool, f)) * upstream).sum()
+            return (
+                sequence_loss(x, targets, weights, *map(bool, f)) * upstream
+            ).sum()
 
-        theirs = sequence_loss(jnp.asarray(logits), targets, weights, *map(bool, f))
-        np.testing.assert_allclose(np.asarray(theirs), ours.numpy(), rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(np.asarray(jax.grad(projected)(jnp.asarray(logits))), z.grad,
-                                   rtol=1e-11, atol=1e-15)
+        theirs = sequence_loss(
+            jnp.asarray(logits), targets, weights, *map(bool, f)
+        )
+        np.testing.assert_allclose(
+            np.asarray(theirs), ours.numpy(), rtol=1e-12, atol=1e-15
+        )
+        np.testing.assert_allclose(
+            np.asarray(jax.grad(projected)(jnp.asarray(logits))),
+            z.grad,
+            rtol=1e-11,
+            atol=1e-15,
+        )
 
 
-# -- the means of chapter 13 ----------------------------------------------------------------------
+# -- the means of chapter 13 ------------------------------------------------
+
 
 def check_means(rng):
     logits, targets, mask = padded_batch(np.array([12, 6, 3, 1]), 6, rng)
     ce_w = token_cross_entropy(jnp.asarray(logits), targets) * mask
-    got = {"token mean": ce_w.sum() / mask.sum(),
-           "sum": ce_w.sum(),
-           "sequence mean": (ce_w.sum(1) / mask.sum(1)).mean()}
-    expected = {"token mean": mg.sequence_loss(logits, targets, mask).item(),
-                "sum": mg.sequence_loss(logits, targets, mask, average_across_timesteps=False,
-                                        average_across_batch=False).numpy().sum(),
-                "sequence mean": mg.sequence_loss(logits, targets, mask,
-                                                  average_across_batch=False).numpy().mean()}
+    got = {
+        "token mean": ce_w.sum() / mask.sum(),
+        "sum": ce_w.sum(),
+        "sequence mean": (ce_w.sum(1) / mask.sum(1)).mean(),
+    }
+    expected = {
+        "token mean": mg.sequence_loss(logits, targets, mask).item(),
+        "sum": mg.sequence_loss(
+            logits,
+            targets,
+            mask,
+            average_across_timesteps=False,
+            average_across_batch=False,
+        )
+        .numpy()
+        .sum(),
+        "sequence mean": mg.sequence_loss(
+            logits, targets, mask, average_across_batch=False
+        )
+        .numpy()
+        .mean(),
+    }
     for name, value in got.items():
-        np.testing.assert_allclose(float(value), expected[name], rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            float(value), expected[name], rtol=1e-12, err_msg=name
+        )
 
 
-# -- gradient accumulation done right --------------------------------------------------------------
+# -- gradient accumulation done right ---------------------------------------
+
 
 def check_accumulation(rng):
-    """Two micro-batches of different real-token counts; the bigram model logits = table[inputs]."""
+    """Two micro-batches of different real-token counts; the bigram model
+    logits = table[inputs].
+    """
     vocab = 6
     table0 = rng.normal(size=(vocab, vocab))
     micro = []
     for lengths in (np.array([9, 8, 8, 7]), np.array([3, 2, 2, 1])):
         _, targets, mask = padded_batch(lengths, vocab, rng)
-        inputs = np.where(mask > 0, rng.integers(1, vocab, size=mask.shape), PAD)
+        inputs = np.where(
+            mask > 0, rng.integers(1, vocab, size=mask.shape), PAD
+        )
         micro.append((inputs, targets, mask))
 
-    # minigrad, the full batch (micro-batches padded to one length and stacked)
+    # minigrad, the full batch (micro-batches padded to one length and
+    # stacked)
     time = max(m[0].shape[1] for m in micro)
-    full = [np.concatenate([np.pad(m[i], ((0, 0), (0, time - m[i].shape[1]))) for m in micro])
-            for i in range(3)]
+    full = [
+        np.concatenate(
+            [
+                np.pad(m[i], ((0, 0), (0, time - m[i].shape[1])))
+                for m in micro
+            ]
+        )
+        for i in range(3)
+    ]
     table = mg.Tensor(table0, requires_grad=True)
     mg.sequence_loss(table[full[0]], full[1], full[2]).backward()
     expected = table.grad
 
-    # JAX: count the real tokens of the whole step first, then sum and divide by that count
+    # JAX: count the real tokens of the whole step first, then sum and divide
+    # by that count
     real_tokens = sum(mask.sum() for _, _, mask in micro)
 
     def summed(table, inputs, targets, mask):
@@ -121,12 +187,20 @@ def check_accumulation(rng):
         return summed(table, inputs, targets, mask) / mask.sum()
 
     grad_sum, grad_mean = jax.grad(summed), jax.grad(mean)
-    right = sum(grad_sum(jnp.asarray(table0), *m) / real_tokens for m in micro)
-    np.testing.assert_allclose(np.asarray(right), expected, rtol=1e-12, atol=1e-15)
+    right = sum(
+        grad_sum(jnp.asarray(table0), *m) / real_tokens for m in micro
+    )
+    np.testing.assert_allclose(
+        np.asarray(right), expected, rtol=1e-12, atol=1e-15
+    )
 
     # the common mistake: the mean of the micro-batch means
-    wrong = sum(grad_mean(jnp.asarray(table0), *m) for m in micro) / len(micro)
-    error = np.linalg.norm(np.asarray(wrong) - expected) / np.linalg.norm(expected)
+    wrong = sum(grad_mean(jnp.asarray(table0), *m) for m in micro) / len(
+        micro
+    )
+    error = np.linalg.norm(np.asarray(wrong) - expected) / np.linalg.norm(
+        expected
+    )
     assert error > 0.05, error
 
 
@@ -135,7 +209,10 @@ def main():
     check_flags(rng)
     check_means(rng)
     check_accumulation(rng)
-    print(f"JAX {jax.__version__}: sequence_loss, means and accumulation agree with minigrad")
+    print(
+        f"JAX {jax.__version__}: sequence_loss, means and accumulation "
+        "agree with minigrad"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""sequence_loss, its four flags, Keras' reductions and gradient accumulation in Keras 3.
+"""sequence_loss, its four flags, Keras' reductions and gradient accumulation
+in Keras 3.
 
-Every result is checked against minigrad. Keras runs on the backend named by KERAS_BACKEND
-(jax, torch or tensorflow), in float32 (run: KERAS_BACKEND=jax python keras_sequence_loss.py).
+Every result is checked against minigrad. Keras runs on the backend named by
+KERAS_BACKEND (jax, torch or tensorflow), in float32 (run: KERAS_BACKEND=jax
+python keras_sequence_loss.py).
 """
 
 import keras
@@ -11,24 +13,52 @@ from keras import ops
 import minigrad as mg
 
 PAD = 0
-LEGAL_FLAGS = [(1, 1, 0, 0), (0, 0, 1, 1), (1, 0, 0, 0), (0, 1, 0, 0),
-               (0, 0, 1, 0), (0, 0, 0, 1), (0, 0, 0, 0)]
-RTOL = 2e-5                                     # float32
+LEGAL_FLAGS = [
+    (1, 1, 0, 0),
+    (0, 0, 1, 1),
+    (1, 0, 0, 0),
+    (0, 1, 0, 0),
+    (0, 0, 1, 0),
+    (0, 0, 0, 1),
+    (0, 0, 0, 0),
+]
+RTOL = 2e-5  # float32
 
 
 def padded_batch(lengths, vocab, rng):
-    """Random float32 logits [B, T, V], targets [B, T] (PAD after each length), mask [B, T]."""
+    """Random float32 logits [B, T, V], targets [B, T] (PAD after each
+    length), mask [B, T].
+    """
     time = max(lengths.max(), 1)
     mask = (np.arange(time) < lengths[:, None]).astype(np.float32)
-    targets = np.where(mask > 0, rng.integers(1, vocab, size=mask.shape), PAD)
-    return rng.normal(size=(len(lengths), time, vocab)).astype(np.float32), targets, mask
+    targets = np.where(
+        mask > 0, rng.integers(1, vocab, size=mask.shape), PAD
+    )
+    return (
+        rng.normal(size=(len(lengths), time, vocab)).astype(np.float32),
+        targets,
+        mask,
+    )
 
 
-# -- TensorFlow Addons' sequence_loss, written with keras.ops (any backend) ----------------------
+# -- TensorFlow Addons' sequence_loss, written with keras.ops (any backend) -
 
-def sequence_loss(logits, targets, weights, average_across_timesteps=True,
-                  average_across_batch=True, sum_over_timesteps=False, sum_over_batch=False):
-    ce = ops.sparse_categorical_crossentropy(targets, logits, from_logits=True) * weights
+
+def sequence_loss(
+    logits,
+    targets,
+    weights,
+    average_across_timesteps=True,
+    average_across_batch=True,
+    sum_over_timesteps=False,
+    sum_over_batch=False,
+):
+    ce = (
+        ops.sparse_categorical_crossentropy(
+            targets, logits, from_logits=True
+        )
+        * weights
+    )
     nonzero = ops.cast(ops.not_equal(weights, 0), weights.dtype)
     if average_across_timesteps and average_across_batch:
         return ops.divide_no_nan(ops.sum(ce), ops.sum(weights))
@@ -44,72 +74,133 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True,
 
 
 def check_flags(rng):
-    """The value of every legal flag setting, with fractional weights and an empty row."""
+    """The value of every legal flag setting, with fractional weights and an
+    empty row.
+    """
     logits, targets, mask = padded_batch(np.array([6, 3, 1, 0]), 5, rng)
-    weights = mask * rng.uniform(0.5, 1.5, size=mask.shape).astype(np.float32)
+    weights = mask * rng.uniform(0.5, 1.5, size=mask.shape).astype(
+        np.float32
+    )
     for f in LEGAL_FLAGS:
-        ours = mg.sequence_loss(logits, targets, weights, *map(bool, f)).numpy()
-        theirs = sequence_loss(ops.convert_to_tensor(logits), ops.convert_to_tensor(targets),
-                               ops.convert_to_tensor(weights), *map(bool, f))
-        np.testing.assert_allclose(ops.convert_to_numpy(theirs), ours, rtol=RTOL, atol=1e-6)
+        ours = mg.sequence_loss(
+            logits, targets, weights, *map(bool, f)
+        ).numpy()
+        theirs = sequence_loss(
+            ops.convert_to_tensor(logits),
+            ops.convert_to_tensor(targets),
+            ops.convert_to_tensor(weights),
+            *map(bool, f),
+        )
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(theirs), ours, rtol=RTOL, atol=1e-6
+        )
 
 
-# -- Keras' reductions against the means of chapter 13 ----------------------------------------------
+# -- Keras' reductions against the means of chapter 13 ----------------------
+
 
 def check_reductions(rng):
     logits, targets, mask = padded_batch(np.array([12, 6, 3, 1]), 6, rng)
     token_mean = mg.sequence_loss(logits, targets, mask).item()
-    total = mg.sequence_loss(logits, targets, mask, average_across_timesteps=False,
-                             average_across_batch=False).numpy().sum()
+    total = (
+        mg.sequence_loss(
+            logits,
+            targets,
+            mask,
+            average_across_timesteps=False,
+            average_across_batch=False,
+        )
+        .numpy()
+        .sum()
+    )
 
     def keras_loss(sample_weight=None, **kwargs):
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, **kwargs)
+        loss = keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, **kwargs
+        )
         return float(loss(targets, logits, sample_weight=sample_weight))
 
     # the default divides by the number of entries, B * T, padding included
     real_share = mask.sum() / mask.size
-    np.testing.assert_allclose(keras_loss(mask), real_share * token_mean, rtol=RTOL)
+    np.testing.assert_allclose(
+        keras_loss(mask), real_share * token_mean, rtol=RTOL
+    )
     # these three give the token mean, and "sum" the sum
-    np.testing.assert_allclose(keras_loss(mask, reduction="mean_with_sample_weight"), token_mean,
-                               rtol=RTOL)
-    np.testing.assert_allclose(keras_loss(ignore_class=PAD), token_mean, rtol=RTOL)
-    np.testing.assert_allclose(keras_loss(mask, reduction="sum"), total, rtol=RTOL)
+    np.testing.assert_allclose(
+        keras_loss(mask, reduction="mean_with_sample_weight"),
+        token_mean,
+        rtol=RTOL,
+    )
+    np.testing.assert_allclose(
+        keras_loss(ignore_class=PAD), token_mean, rtol=RTOL
+    )
+    np.testing.assert_allclose(
+        keras_loss(mask, reduction="sum"), total, rtol=RTOL
+    )
 
 
-# -- gradient accumulation done right ---------------------------------------------------------------
+# -- gradient accumulation done right ---------------------------------------
+
 
 def check_accumulation(rng):
-    """Keras' optimizer option gradient_accumulation_steps=K averages the K micro-batch gradients.
+    """Keras' optimizer option gradient_accumulation_steps=K averages the K
+    micro-batch gradients.
 
-    So each micro-batch's loss must be its sum times K / (real tokens of the whole step): the
-    sample weights carry that factor, and reduction="sum" adds the weighted losses.
+    So each micro-batch's loss must be its sum times K / (real tokens of the
+    whole step): the sample weights carry that factor, and reduction="sum"
+    adds the weighted losses.
     """
     vocab = 6
     table0 = rng.normal(size=(vocab, vocab)).astype(np.float32)
     micro = []
     for lengths in (np.array([9, 8, 8, 7]), np.array([3, 2, 2, 1])):
         _, targets, mask = padded_batch(lengths, vocab, rng)
-        inputs = np.where(mask > 0, rng.integers(1, vocab, size=mask.shape), PAD)
+        inputs = np.where(
+            mask > 0, rng.integers(1, vocab, size=mask.shape), PAD
+        )
         micro.append((inputs, targets, mask))
 
-    # minigrad: one SGD step with learning rate 1 on the full batch's token mean
+    # minigrad: one SGD step with learning rate 1 on the full batch's token
+    # mean
     time = max(m[0].shape[1] for m in micro)
-    full = [np.concatenate([np.pad(m[i], ((0, 0), (0, time - m[i].shape[1]))) for m in micro])
-            for i in range(3)]
+    full = [
+        np.concatenate(
+            [
+                np.pad(m[i], ((0, 0), (0, time - m[i].shape[1])))
+                for m in micro
+            ]
+        )
+        for i in range(3)
+    ]
     table = mg.Tensor(table0, requires_grad=True)
     mg.sequence_loss(table[full[0]], full[1], full[2]).backward()
     expected = table0 - table.grad
 
-    # Keras: the same bigram model (an Embedding whose rows are logits), K micro-batches, one step
+    # Keras: the same bigram model (an Embedding whose rows are logits), K
+    # micro-batches, one step
     k, real_tokens = len(micro), sum(mask.sum() for _, _, mask in micro)
-    model = keras.Sequential([keras.Input(shape=(None,), dtype="int32"),
-                              keras.layers.Embedding(vocab, vocab)])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            keras.layers.Embedding(vocab, vocab),
+        ]
+    )
     model.layers[0].set_weights([table0])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0, gradient_accumulation_steps=k),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"))
+    model.compile(
+        optimizer=keras.optimizers.SGD(
+            learning_rate=1.0, gradient_accumulation_steps=k
+        ),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="sum"
+        ),
+    )
     for inputs, targets, mask in micro:
-        model.train_on_batch(inputs, targets, sample_weight=mask * (k / real_tokens))
-    np.testing.assert_allclose(model.layers[0].get_weights()[0], expected, rtol=1e-4, atol=1e-5)
+        model.train_on_batch(
+            inputs, targets, sample_weight=mask * (k / real_tokens)
+        )
+    np.testing.assert_allclose(
+        model.layers[0].get_weights()[0], expected, rtol=1e-4, atol=1e-5
+    )
 
 
 def main():
@@ -117,8 +208,11 @@ def main():
     check_flags(rng)
     check_reductions(rng)
     check_accumulation(rng)
-    print(f"Keras {keras.__version__} ({keras.backend.backend()}): sequence_loss, reductions and "
-          f"accumulation agree with minigrad")
+    print(
+        f"Keras {keras.__version__} ({keras.backend.backend()}): "
+        "sequence_loss, reductions and "
+        f"accumulation agree with minigrad"
+    )
 
 
 if __name__ == "__main__":
