@@ -1,22 +1,18 @@
 """The built book's layout in a real browser: sharp figures, and no sideways scrolling.
 
 Same set-up as test_browser.py (Debian's chromium, offline, `_build/html` served on 127.0.0.1); every page of
-the table of contents is measured:
+the table of contents is measured, in both editions (English and Chinese):
 
 - every image is SVG or has at least twice as many pixels across as it is displayed with (sharp on a high-DPI
   screen; the notebooks draw their figures with `%config InlineBackend.figure_formats = ["retina"]`);
 - at 1280 px no code block and no cell output is wider than its box (nothing to scroll sideways);
 - at 390 px (a phone) the page itself is not wider than the screen: only a table or a display equation may
   scroll, inside its own box.
-
-Pages still to be reworked are listed in FIGURES_TODO, NARROW_TODO and PHONE_TODO; those checks are
-expected to fail there (strictly: once a page passes, take it off the list).
 """
 
 import pytest
 
-from conftest import toc_entries
-from test_browser import browser, server, unavailable  # noqa: F401  (fixtures)
+from test_browser import BOTH_EDITIONS, browser, server, unavailable  # noqa: F401  (fixtures)
 
 # Each image: [src, naturalWidth, displayed width] for those neither SVG nor at least 2x.
 BLURRY_IMAGES = """async () => {
@@ -34,18 +30,6 @@ WIDE_BLOCKS = """() => Array.from(document.querySelectorAll('article pre, articl
     .map(e => [e.tagName.toLowerCase() + '.' + e.className.split(' ')[0], e.scrollWidth, e.clientWidth,
                e.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '')])"""
 PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-
-# Pages whose code or outputs are still wider than 1280 px allows (lines to rewrap), and pages wider than a
-# phone's screen (wide tables and equations to put in their own scrolling box).
-NARROW_TODO: set[str] = set()
-FIGURES_TODO: set[str] = set()
-PHONE_TODO: set[str] = set()
-
-
-def entries(todo, reason):
-    return [pytest.param(e, marks=pytest.mark.xfail(strict=True, reason=reason)) if e in todo else e
-            for e in toc_entries()]
-
 
 @pytest.fixture(scope="module")
 def measure(browser, server):  # noqa: F811
@@ -71,17 +55,17 @@ def measure(browser, server):  # noqa: F811
     context.close()
 
 
-@pytest.mark.parametrize("entry", entries(FIGURES_TODO, "figures still drawn as 1x PNG"))
+@pytest.mark.parametrize("entry", BOTH_EDITIONS)
 def test_images_are_svg_or_at_least_twice_as_wide_as_shown(measure, entry):
     assert measure(entry)["blurry"] == [], "images that look blurry on a high-DPI screen: [src, pixels, shown]"
 
 
-@pytest.mark.parametrize("entry", entries(NARROW_TODO, "long lines of code or output still to rewrap"))
+@pytest.mark.parametrize("entry", BOTH_EDITIONS)
 def test_no_code_or_output_scrolls_sideways_at_1280px(measure, entry):
     assert measure(entry)["wide"] == [], "blocks wider than their box: [kind, width, box, longest line]"
 
 
-@pytest.mark.parametrize("entry", entries(PHONE_TODO, "wide content outside a scrolling box still to fix"))
+@pytest.mark.parametrize("entry", BOTH_EDITIONS)
 def test_page_is_not_wider_than_a_phone(measure, entry):
     width, screen = measure(entry)["phone"]
     assert width <= screen, f"at 390 px the page is {width} px wide"
