@@ -110,11 +110,13 @@ lock:
 
 # The HTML of both editions, built with warnings as errors (both `make book` and `make test` build it this
 # way): English into $(HTML), then Chinese (the same sources, translated by locale/zh_CN's catalogs) into
-# $(ZH_BUILD), copied to $(HTML)/zh so that one site holds both.
+# $(ZH_BUILD), copied to $(HTML)/zh so that one site holds both. Its figures are drawn again with Chinese text
+# (tools/figures_zh.py; only the notebooks changed since the last build are run).
 ZH_BUILD := _build/zh
 html: $(STAMP)
 	status=0; $(BIN)/jupyter-book build . $(JB_FLAGS) || status=$$?; \
 	$(BIN)/python tools/i18n.py config zh_CN $(ZH_BUILD)/_config.yml; \
+	$(BIN)/python tools/figures_zh.py build || status=$$?; \
 	$(BIN)/jupyter-book build . --config $(ZH_BUILD)/_config.yml --path-output $(ZH_BUILD) $(JB_FLAGS) \
 	  || status=$$?; \
 	rm -rf $(HTML)/zh; cp -r $(ZH_BUILD)/_build/html $(HTML)/zh; \
@@ -123,13 +125,16 @@ html: $(STAMP)
 
 # After changing the English text: extract its messages (Sphinx's gettext builder) and bring every catalog in
 # locale/zh_CN/LC_MESSAGES up to date. New sentences arrive untranslated, changed ones marked fuzzy with the
-# old translation kept as a draft, removed ones dropped; tools/check_translations.py lists what to do.
+# old translation kept as a draft, removed ones dropped; the same for the text in the figures (figures.po,
+# tools/figures_zh.py); tools/check_translations.py lists what to do.
 GETTEXT := _build/gettext
 translations: $(STAMP)
 	rm -rf $(GETTEXT)
 	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(GETTEXT) $(JB_FLAGS)
 	$(BIN)/sphinx-intl update --pot-dir $(GETTEXT)/_build/gettext --locale-dir locale --language zh_CN \
 	  --no-obsolete
+	$(BIN)/python tools/figures_zh.py build
+	$(BIN)/python tools/figures_zh.py update
 	$(BIN)/python tools/check_translations.py --pot-dir $(GETTEXT)/_build/gettext | tail -n 20 || true
 
 book: html

@@ -10,6 +10,9 @@ translation. With --pot-dir (the gettext build of the English book), the catalog
 messages of the current English text: a changed English sentence fails until its translation is updated
 (``make translations`` marks it fuzzy and keeps the old translation as a starting point).
 
+figures.po holds the text drawn in the figures (tools/figures_zh.py): it is checked the same way, and compared
+with the strings that the figures of the last build drew (when that build had a Chinese font to draw them).
+
 Prints one line per problem and exits 1 if there is any.
 """
 
@@ -26,6 +29,8 @@ CATALOGS = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
 # Labels of Sphinx and the pydata theme that their own zh_CN catalogs leave in English ("Link to this heading",
 # "previous page"): Sphinx reads the "sphinx" domain from locale_dirs first. Not a page, so not extracted.
 UI_CATALOGS = {"sphinx"}
+# The text in the figures (tools/figures_zh.py): compared with the strings the figures draw, not with a page.
+FIGURE_CATALOG = "figures"
 
 ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
 CODE = re.compile(r"(`+)(.+?)\1", re.S)
@@ -88,8 +93,11 @@ def problems_of(msgid: str, msgstr: str) -> list[str]:
     return found
 
 
-def check(pot_dir: Path | None, catalogs_dir: Path = CATALOGS) -> list[str]:
-    """Every problem of the catalogs in catalogs_dir, one line each (compared with pot_dir's, if given)."""
+def check(pot_dir: Path | None, catalogs_dir: Path = CATALOGS,
+          figure_strings: dict[str, list[str]] | None = None) -> list[str]:
+    """Every problem of the catalogs in catalogs_dir, one line each (compared with pot_dir's, if given; the
+    figures' catalog compared with figure_strings, the English strings each notebook's figures draw, if
+    given)."""
     problems = []
     catalogs = sorted(catalogs_dir.rglob("*.po"))
     if not catalogs:
@@ -109,8 +117,18 @@ def check(pot_dir: Path | None, catalogs_dir: Path = CATALOGS) -> list[str]:
                                 f"the fuzzy flag)")
             elif not message.string:
                 problems.append(f"{where}: not translated")
+            elif name == FIGURE_CATALOG and message.context == "pattern":
+                # a pattern's {fields} are names, not prose
+                from figures_zh import FIELD
+                problems += [f"{where}: {p}" for p in problems_of(FIELD.sub(" ", message.id),
+                                                                   FIELD.sub(" ", message.string))]
             else:
                 problems += [f"{where}: {p}" for p in problems_of(message.id, message.string)]
+        if name == FIGURE_CATALOG:
+            if figure_strings is not None:
+                from figures_zh import catalog_problems
+                problems += catalog_problems(figure_strings, catalog)
+            continue
         if pot_dir is not None and name not in UI_CATALOGS:
             pot = pot_dir / f"{name}.pot"
             if not pot.is_file():
@@ -137,7 +155,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pot-dir", type=Path, help="the gettext build of the English book")
     args = parser.parse_args()
-    problems = check(args.pot_dir)
+    from figures_zh import drawn_strings
+    problems = check(args.pot_dir, figure_strings=drawn_strings())
     for problem in problems:
         print(problem)
     print(f"{len(problems)} problem(s)" if problems else "All messages translated and intact.", file=sys.stderr)

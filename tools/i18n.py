@@ -91,6 +91,8 @@ def write_config(language: str, target: Path) -> None:
     sphinx = config.setdefault("sphinx", {})
     # jupyter-book resolves these against the configuration file's folder, which is now inside _build.
     sphinx["local_extensions"] = {name: str(ROOT / path) for name, path in sphinx["local_extensions"].items()}
+    # The figures with their text in Chinese, drawn by tools/figures_zh.py (make html runs it first).
+    sphinx["local_extensions"]["figures_zh"] = str(HERE)
     sphinx["config"]["language"] = language
     # Search: jieba splits Chinese text into words; the glossary's terms are words it should never split
     # (交叉熵 would otherwise be indexed as 交叉 + 熵, and a search for 交叉熵 would find nothing).
