@@ -69,13 +69,15 @@ except AttributeError:  # not Linux
     CORES = os.cpu_count() or 1
 
 # Shape [batch, time, vocab] -> quiet interleaved rounds wanted. The composed path takes ~10 s at the largest.
-FULL = {(8, 64, 1000): 200, (32, 128, 8000): 10, (32, 128, 32000): 7}
-QUICK = {(8, 64, 1000): 60, (32, 128, 8000): 3}
+FULL = {(8, 64, 1000): 200, (32, 128, 8000): 10, (32, 128, 32000): 15}
+QUICK = {(8, 64, 1000): 60, (32, 128, 8000): 5}
 DTYPES = (np.float32, np.float64)
 # The composed path takes ~10 s a call at the largest shape: where its first call takes longer than
 # SLOW_CALL_S, it is timed in only SLOW_ROUNDS of the rounds (and takes no part in the ratios).
 SLOW_CALL_S, SLOW_ROUNDS = 3.0, 3
 CHAIN_OPS = 10_000
+# Each implementation's chain runs this many times per round of the per-op measurement; the round keeps the best.
+CHAIN_REPEATS = 3
 # A round is refused when other processes used more than this share of the machine's CPU time
 # (all cores together) during it; refused rounds are run again, up to EXTRA_ROUNDS x the rounds wanted.
 LOAD_LIMIT, EXTRA_ROUNDS, LOAD_WINDOW_S = 0.10, 3, 0.25
@@ -337,7 +339,12 @@ def interleaved(impls, args, rounds, cap=None):
     return times, shares, quiet
 
 
-def bench_loss(impls, shape, dtype, rounds, log):
+def bench_loss(impls, shape, dtype, rounds, log, copies=False):
+    """One shape and dtype: every implementation, in interleaved rounds.
+
+    With ``copies``, the copies of :func:`copy_impls` run in the same rounds (the bandwidth bound, measured
+    under the same conditions as the loss); the entry's ``bandwidth`` gives them.
+    """
     logits, targets, weights = make_inputs(shape, dtype)
     args = (logits, targets, weights)
     fingerprint = float(np.sum(logits, dtype=np.float64))
@@ -360,7 +367,8 @@ def bench_loss(impls, shape, dtype, rounds, log):
     del outputs
     assert float(np.sum(logits, dtype=np.float64)) == fingerprint, "an implementation modified its input"
 
-    times, shares, quiet = interleaved(impls, args, rounds, cap)
+    extra = copy_impls(logits) if copies else {}
+    times, shares, quiet = interleaved({**impls, **extra}, args, rounds, cap)
     if "torch" in impls:
         memory["torch"] = peak_rss_growth(impls["torch"], *args)
 
@@ -371,7 +379,7 @@ def bench_loss(impls, shape, dtype, rounds, log):
              "padding_fraction": round(1 - float(weights.mean()), 4), "rounds_wanted": rounds,
              "rounds_run": len(quiet), "rounds_quiet": n_quiet, "under_load": under_load,
              "load_share": spread([s for s in shares if s is not None]), "results": {}}
-    wall = {name: [t[0] if t is not None and u else None for t, u in zip(times[name], use)] for name in impls}
+    wall = {name: [t[0] if t is not None and u else None for t, u in zip(times[name], use)] for name in times}
     for name in impls:
         t = np.array([x for x in wall[name] if x is not None])
         if t.size == 0:  # a capped implementation whose few rounds were all refused: use them, flagged
@@ -398,6 +406,19 @@ def bench_loss(impls, shape, dtype, rounds, log):
         r["vs_numpy_spread"] = per_round(name, best_numpy)
         r["vs_torch"] = r["vs_torch_spread"]["median"] if r["vs_torch_spread"] else None
         r["vs_numpy"] = r["vs_numpy_spread"]["median"] if r["vs_numpy_spread"] else None
+    if extra:
+        # the bound of each round: its fastest copy; the loss against it, round by round
+        bound = [min(xs) for xs in zip(*(wall[n] for n in extra)) if None not in xs]
+        copy_s = {name: min(x for x in wall[name] if x is not None) for name in extra}
+        best = min(copy_s, key=copy_s.get)
+        nbytes = 2 * logits.nbytes
+        entry["bandwidth"] = {
+            "shape": list(shape), "dtype": np.dtype(dtype).name, "bytes_copied": nbytes,
+            "copy_ms": {k: v * 1e3 for k, v in copy_s.items()}, "best": best,
+            "bound_spread_ms": {k: v * 1e3 for k, v in (spread(bound) or {}).items()} or None,
+            "bandwidth_gb_s": nbytes / copy_s[best] / 1e9, "bound_ms": copy_s[best] * 1e3,
+            "rounds_quiet": n_quiet, "under_load": under_load,
+            "fused_over_bound_spread": per_round("minigrad fused", bound)}
     log(entry)
     return entry
 
@@ -419,7 +440,8 @@ def bench_per_op(torch, rounds):
     """Forward and backward time per operation of long chains of [16]-element float64 tensors.
 
     Two chains: y = y * a + b with ``a`` and ``b`` tensors that require gradients, and with ``a``
-    and ``b`` Python numbers.
+    and ``b`` Python numbers. Each round runs minigrad's and PyTorch's chain CHAIN_REPEATS times,
+    alternating, and keeps each one's best; the ratio is taken within the round.
     """
     def minigrad_chain(numbers):
         x = mg.Tensor(np.full(16, 0.5), requires_grad=True)
@@ -436,7 +458,7 @@ def bench_per_op(torch, rounds):
         return chain(x, a, b, CHAIN_OPS)
 
     out = {"ops": CHAIN_OPS, "tensor": "[16] float64", "chain": "y = y * a; y = y + b; ...; y.sum().backward()",
-           "rounds_wanted": rounds}
+           "rounds_wanted": rounds, "repeats_per_round": CHAIN_REPEATS}
     for kind, numbers in (("tensor operands", False), ("number operands", True)):
         impls = {"minigrad": lambda: minigrad_chain(numbers)}
         if torch is not None:
@@ -446,13 +468,19 @@ def bench_per_op(torch, rounds):
         runs = {name: [] for name in impls}
         meter, r = LoadMeter(), 0
         while True:
-            for name in list(impls)[r % len(impls):] + list(impls)[:r % len(impls)]:
-                gc.collect()
-                gc.disable()
-                try:
-                    runs[name].append(impls[name]())
-                finally:
-                    gc.enable()
+            best = {}
+            for _ in range(CHAIN_REPEATS):  # alternating, so that a slow spell hits both
+                for name in list(impls)[r % len(impls):] + list(impls)[:r % len(impls)]:
+                    gc.collect()
+                    gc.disable()
+                    try:
+                        fwd_bwd = impls[name]()
+                    finally:
+                        gc.enable()
+                    if name not in best or sum(fwd_bwd) < sum(best[name]):
+                        best[name] = fwd_bwd
+            for name in impls:
+                runs[name].append(best[name])
             meter.mark(final=True)  # a round is long enough (tens of ms) for its own window
             r += 1
             quiet = [s is None or s <= LOAD_LIMIT for s in meter.shares]
@@ -470,6 +498,7 @@ def bench_per_op(torch, rounds):
                          "total_us": float(np.median(fwd + bwd) * 1e6), "min_total_us": float((fwd + bwd).min() * 1e6)}
         res["ratio_spread"] = spread(totals["minigrad"] / totals["torch"]) if torch is not None else None
         res["ratio"] = res["ratio_spread"]["median"] if torch is not None else None
+        res["ratio_of_minima"] = float(totals["minigrad"].min() / totals["torch"].min()) if torch is not None else None
         out[kind] = res
     return out
 
@@ -486,36 +515,28 @@ def bench_fixed_cost(impls, rounds, shape=(8, 64, 1)):
                           for name, t in times.items()}}
 
 
-def bench_bandwidth(shape, dtype, rounds):
-    """The machine's copy bandwidth on an array of the logits' size, and the bound it sets for the loss.
+def copy_impls(src):
+    """Copies of ``src`` into memory written once before (no page faults), on one thread and on every core.
 
-    A copy into memory written once before (no page faults), on one thread and on every core
-    (contiguous halves); the faster is the machine's bandwidth. The loss must read the logits
-    once and write the gradient once, which at that bandwidth takes as long as such a copy:
-    the bound.
+    The faster is the machine's copy bandwidth. The loss must read the logits once and write the gradient
+    once, which at that bandwidth takes as long as such a copy: the bound. They are timed in the rounds of
+    the loss (:func:`bench_loss`), so that the bound and the loss see the same conditions, and each round's
+    ratio of the loss to its fastest copy is a ratio like the others.
     """
-    src = make_inputs(shape, dtype)[0].reshape(-1)
-    dst = np.empty_like(src)
-    dst.fill(0)
-    pool = ThreadPoolExecutor(max_workers=CORES)
+    flat = src.reshape(-1)
+    dst = np.empty_like(flat)
+    dst.fill(0)  # touch every page before timing
+    pool = _numpy_pool(CORES + 1)  # CORES threads
 
     def copy(threads):
-        cuts = [src.size * i // threads for i in range(threads + 1)]
-        jobs = [pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+        cuts = [flat.size * i // threads for i in range(threads + 1)]
+        jobs = [pool.submit(np.copyto, dst[a:b], flat[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
         for j in jobs:
             j.result()
 
-    variants = {"one thread": lambda: np.copyto(dst, src), f"{CORES} threads": lambda: copy(CORES)}
-    times, shares, quiet = interleaved(variants, (), rounds)
-    pool.shutdown()
-    best = {name: min(t[0] for t, q in zip(ts, quiet) if q) if any(quiet) else min(t[0] for t in ts)
-            for name, ts in times.items()}
-    fastest = min(best, key=best.get)
-    seconds = best[fastest]
-    return {"shape": list(shape), "dtype": np.dtype(dtype).name, "bytes_copied": 2 * src.nbytes,
-            "copy_ms": {k: v * 1e3 for k, v in best.items()}, "best": fastest,
-            "bandwidth_gb_s": 2 * src.nbytes / seconds / 1e9, "bound_ms": seconds * 1e3,
-            "rounds_quiet": sum(quiet), "under_load": not any(quiet)}
+    np.copyto(dst, flat)
+    return {"copy, one thread": lambda *_: np.copyto(dst, flat),
+            f"copy, {CORES} threads": lambda *_: copy(CORES)}
 
 
 def fused_phases(shape, dtype, rounds):
@@ -709,10 +730,7 @@ def evaluate_targets(loss_entries, per_op, bandwidth):
                     continue
                 r = e["results"]["minigrad fused"]
                 if kind == "bound":
-                    bound_s = bandwidth["bound_ms"] / 1e3 if bandwidth else None
-                    values.append(None if bound_s is None else
-                                  {"median": r["median_s"] / bound_s, "p25": r["p25_s"] / bound_s,
-                                   "p75": r["p75_s"] / bound_s})
+                    values.append(bandwidth["fused_over_bound_spread"] if bandwidth else None)
                     flagged |= bool(bandwidth and bandwidth["under_load"])
                 elif kind == "memory":
                     values.append(None if r["peak_extra_x"] is None else {"median": r["peak_extra_x"]})
@@ -790,11 +808,14 @@ def main(argv=None):
     if torch is not None:
         impls["torch"] = torch_impl(torch)
     entries = []
+    largest = max(shapes, key=lambda s: np.prod(s))
     for shape, rounds in shapes.items():
         for dtype in DTYPES:
-            entries.append(bench_loss(impls, shape, dtype, rounds, print_entry))
+            copies = shape == largest and dtype == np.float32
+            entries.append(bench_loss(impls, shape, dtype, rounds, print_entry, copies=copies))
+    bandwidth = next(e.pop("bandwidth") for e in entries if "bandwidth" in e)
 
-    per_op = bench_per_op(torch, rounds=5 if args.quick else 9)
+    per_op = bench_per_op(torch, rounds=7 if args.quick else 21)
     print(f"\nper-operation overhead, {CHAIN_OPS} operations on [16] float64 tensors (forward + backward), median:")
     for kind in ("tensor operands", "number operands"):
         p = per_op[kind]
@@ -808,18 +829,23 @@ def main(argv=None):
             else:
                 print(f"    {name:<9} {NO_TORCH}")
         if p["ratio"] is not None:
-            print(f"    minigrad / torch: {fmt_spread(p['ratio_spread'])}")
+            print(f"    minigrad / torch: {fmt_spread(p['ratio_spread'])} (median of the rounds' ratios); "
+                  f"fastest / fastest {p['ratio_of_minima']:.2f}x")
 
     fixed = bench_fixed_cost(impls, rounds=50 if args.quick else 200)
     print(f"\nthe cost of a call: forward + backward at {fixed['shape']} float32 (vocabulary 1), median:")
     for name, us in fixed["median_us"].items():
         print(f"  {name:<18} {us:7.0f} us")
 
-    largest = max(shapes, key=lambda s: np.prod(s))
-    bandwidth = bench_bandwidth(largest, np.float32, rounds=5 if args.quick else 9)
-    print(f"\ncopy bandwidth on {list(largest)} float32 ({bandwidth['bytes_copied'] / 1e9:.2f} GB read + written): "
-          + ", ".join(f"{k} {v:.1f} ms" for k, v in bandwidth["copy_ms"].items())
-          + f"; {bandwidth['bandwidth_gb_s']:.1f} GB/s: the bound for the loss is {bandwidth['bound_ms']:.1f} ms")
+    b = bandwidth
+    print(f"\ncopy bandwidth on {list(largest)} float32 ({b['bytes_copied'] / 1e9:.2f} GB read + written), in the "
+          f"rounds of the loss ({b['rounds_quiet']} quiet" + (", UNDER LOAD" if b["under_load"] else "") + "), fastest: "
+          + ", ".join(f"{k} {v:.1f} ms" for k, v in b["copy_ms"].items())
+          + f"; {b['bandwidth_gb_s']:.1f} GB/s: the bound for the loss is {b['bound_ms']:.1f} ms "
+          + (f"(rounds' fastest copy: median {b['bound_spread_ms']['median']:.1f} ms "
+             f"[{b['bound_spread_ms']['p25']:.1f}-{b['bound_spread_ms']['p75']:.1f}])" if b["bound_spread_ms"] else ""))
+    if b["fused_over_bound_spread"]:
+        print(f"  minigrad fused / the round's fastest copy: {fmt_spread(b['fused_over_bound_spread'])}")
 
     phases = fused_phases(largest, np.float32, rounds=3 if args.quick else 5)
     print(f"\nminigrad fused at {list(largest)} float32 on {phases['threads']} threads, median ms:")

@@ -56,7 +56,12 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Primitive, accumulate
+from .tensor import (
+    Primitive,
+    _ignore_fp_errors,
+    _restore_fp_errors,
+    accumulate,
+)
 
 __all__ = [
     "SparseSoftmaxCrossEntropy",
@@ -236,8 +241,9 @@ def _softmax_rows(
             maxs[start:stop],
             sums[start:stop],
         )
-        with np.errstate(all="ignore"):
-            # inf/NaN logits propagate silently, as in TensorFlow
+        # inf/NaN logits propagate silently, as in TensorFlow
+        token = _ignore_fp_errors()
+        try:
             # each step writes into memory that exists already: no temporary
             # [rows, V] arrays
             np.max(x, axis=1, keepdims=True, out=m)
@@ -245,6 +251,8 @@ def _softmax_rows(
             np.exp(p, out=p)
             np.sum(p, axis=1, keepdims=True, out=s, dtype=accumulator)
             np.divide(p, s, out=p)
+        finally:
+            _restore_fp_errors(token)
 
     _for_each_block(n, _block_rows(v, logits.itemsize), block)
     return probs, maxs, sums
@@ -264,10 +272,13 @@ def _softmax_to_gradient(
 
     def block(start: int, stop: int) -> None:
         p = probs[start:stop]
-        with np.errstate(all="ignore"):
+        token = _ignore_fp_errors()
+        try:
             # softmax - onehot
             p[np.arange(stop - start), labels[start:stop]] -= 1
             p *= g[start:stop, None]
+        finally:
+            _restore_fp_errors(token)
 
     _for_each_block(n, _block_rows(v, probs.itemsize), block)
 

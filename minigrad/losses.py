@@ -33,13 +33,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .checks import class_ids, float_tensor
-from .functional import (
-    log_softmax,
-    softmax_cross_entropy_with_logits,
-    sparse_softmax_cross_entropy_with_logits,
-)
+from .functional import log_softmax, softmax_cross_entropy_with_logits
+from .fused import SparseSoftmaxCrossEntropy
 from .ops import divide_no_nan, take_along_axis
-from .tensor import Tensor, as_array, as_tensor
+from .tensor import Tensor, apply, as_array, as_tensor
 
 __all__ = ["sequence_loss", "sequence_loss_composed"]
 
@@ -225,6 +222,13 @@ def _token_cross_entropy(
     """Step 1: the cross-entropy of every token, ``[batch * time]``."""
     batch, time, vocab = logits.shape
     flat_logits = logits.reshape(-1, vocab)
+    if fused and softmax_loss_function is None and targets.ndim == 2:
+        # the class ids are checked (_check_inputs): the primitive itself
+        return apply(
+            SparseSoftmaxCrossEntropy,
+            flat_logits,
+            labels=targets.data.reshape(-1),
+        )
     flat_targets = (
         targets.reshape(-1)
         if targets.ndim == 2
@@ -237,10 +241,6 @@ def _token_cross_entropy(
         )
     elif targets.ndim == 3:
         ce = softmax_cross_entropy_with_logits(flat_targets, flat_logits)
-    elif fused:
-        ce = sparse_softmax_cross_entropy_with_logits(
-            flat_targets.data, flat_logits
-        )
     else:
         picked = take_along_axis(
             log_softmax(flat_logits, axis=-1),

@@ -127,12 +127,18 @@ class DivNoNan(Primitive):
 
     @staticmethod
     def forward(x, y):
-        safe = np.where(y == 0, np.ones_like(y), y)
-        return np.where(y == 0, np.zeros_like(x / safe), x / safe)
+        zero = y == 0
+        if not zero.any():  # no zero: a plain division
+            return x / y
+        safe = np.where(zero, np.ones_like(y), y)
+        return np.where(zero, np.zeros_like(x / safe), x / safe)
 
     @staticmethod
     def vjp(g, ans, x, y):
         zero = y == 0
+        if not zero.any():
+            # arrays, also where 0-d inputs give NumPy scalars
+            return np.asarray(g / y), np.asarray(g * ((-x / y) / y))
         safe = np.where(zero, np.ones_like(y), y)
         # the same order of operations as TensorFlow's gradient:
         # g * ((-x / y) / y)

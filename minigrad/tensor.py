@@ -31,11 +31,19 @@ try:
         _make_extobj,
     )
 
+    # (a state, the same state with all errors ignored): a state never
+    # changes, so the pair made last serves again while the state is either
+    _ignoring: tuple[Any, Any] = (None, None)
+
     def _ignore_fp_errors() -> Any:
         """Like entering ``np.errstate(all="ignore")``; returns what
         :func:`_restore_fp_errors` needs.
         """
-        return _extobj_contextvar.set(_make_extobj(all="ignore"))
+        global _ignoring
+        pair, state = _ignoring, _extobj_contextvar.get()
+        if state is not pair[0] and state is not pair[1]:
+            pair = _ignoring = (state, _make_extobj(all="ignore"))
+        return _extobj_contextvar.set(pair[1])
 
     def _restore_fp_errors(token: Any) -> None:
         _extobj_contextvar.reset(token)
@@ -729,11 +737,29 @@ def _binary(primitive: type[Primitive], x: Any, y: Any) -> Tensor:
     """An operator ``x <op> y``: NotImplemented (so Python raises its
     TypeError) for an operand that is not numbers.
     """
+    if (
+        (type(y) is float or type(y) is int)
+        and type(x) is Tensor
+        and x.data.dtype.kind == "f"
+    ):
+        # x * 2.0, the common case: as_tensor's, built here (a number is
+        # always valid data)
+        constant = Tensor.__new__(Tensor)
+        (
+            constant.data,
+            constant.grad,
+            constant.requires_grad,
+            constant._node,
+        ) = (np.asarray(y, dtype=x.data.dtype), None, False, None)
+        return apply(primitive, x, constant)
     if type(x) is not Tensor or type(y) is not Tensor:
         # a number, list or array operand
         like = x if isinstance(x, Tensor) else y
         try:
-            x, y = as_tensor(x, like), as_tensor(y, like)
+            if x is not like:
+                x = as_tensor(x, like)
+            if y is not like:
+                y = as_tensor(y, like)
         except TypeError:
             return NotImplemented
     return apply(primitive, x, y)
