@@ -193,3 +193,10 @@ def test_chinese_search_index_has_chinese_words():
     # the glossary's terms are never split (交叉熵, not 交叉 + 熵).
     for word in ("交叉熵", "梯度", "掩码", "时间步", "反向传播"):
         assert word in terms, f"{word} is not a search term of the Chinese edition"
+
+
+def test_docstring_roles_are_written_as_myst_roles_in_a_translation():
+    msgid = "Return a new :class:`Tensor` holding :math:`e^x` of every element."
+    assert problems_of(msgid, "返回一个新的 {py:class}`Tensor`，其中每个元素为 {math}`e^x`。") == []
+    assert any("MyST role" in p for p in problems_of(msgid, "返回一个新的 :class:`Tensor`，每个元素为 {math}`e^x`。"))
+    assert problems_of(msgid, "返回一个新的 {py:class}`Module`，其中每个元素为 {math}`e^x`。") != []

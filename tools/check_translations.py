@@ -33,6 +33,18 @@ UI_CATALOGS = {"sphinx"}
 FIGURE_CATALOG = "figures"
 
 ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+# A docstring's reST role (:class:`Tensor`). Sphinx parses a translation with the page's parser, and every page
+# here is MyST, so a translation writes it as a MyST role ({py:class}`Tensor`); the two count as the same.
+RST_ROLE = re.compile(r"(?<![\w`]):([\w:-]+):`([^`]*)`")
+# A docstring's equation block (.. math::): no $ signs, but TeX commands and an equals sign.
+def _is_equation(msgid: str) -> bool:
+    tex = re.search(r"\\[a-zA-Z]+", msgid) and "=" in msgid and "$" not in msgid
+    return msgid.startswith("\n") or "\\begin{" in msgid or bool(tex)
+
+
+# A parameter line of a docstring with nothing but its name and type, **name** (*type*), and an attribute's
+# type, whose names Sphinx cross-references (a translated "or" breaks them): nothing to translate.
+PARAMETER_ONLY = re.compile(r"\*\*[\w.]+\*\* \(\*[^*]*\*\)|[\w.]+(?: or [\w.]+)+")
 CODE = re.compile(r"(`+)(.+?)\1", re.S)
 MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
 LINK = re.compile(r"\]\(([^)\s]*)\)|<((?:https?|mailto):[^>]+)>")
@@ -53,8 +65,11 @@ def literal_parts(text: str) -> tuple[Counter, str]:
     def role(m: re.Match) -> str:
         target = m.group(2)
         explicit = re.fullmatch(r"(.*?)\s*<([^<>]+)>", target, re.S)
-        parts[("role", m.group(1), explicit.group(2) if explicit else target)] += 1
+        name = m.group(1).removeprefix("py:")
+        parts[("role", name, explicit.group(2) if explicit else target)] += 1
         return " "
+
+    text = RST_ROLE.sub(role, text)
 
     def code(m: re.Match) -> str:
         parts[("code", m.group(2))] += 1
@@ -76,7 +91,7 @@ def literal_parts(text: str) -> tuple[Counter, str]:
 
 
 def problems_of(msgid: str, msgstr: str) -> list[str]:
-    if msgid.startswith("\n") or "\\begin{" in msgid:  # a display equation: the whole message is math
+    if _is_equation(msgid):  # a display equation: the whole message is math
         # Sphinx 7.4 turns a changed display equation into reST's "::" literal syntax, which MyST shows as
         # "\[::\]": the translation must be the English message itself (say its \text{} words around it).
         return [] if msgstr == msgid else ["display math must be copied unchanged (Sphinx cannot show a "
@@ -84,6 +99,11 @@ def problems_of(msgid: str, msgstr: str) -> list[str]:
     want, prose = literal_parts(msgid)
     got, translated = literal_parts(msgstr)
     found = []
+    for m in RST_ROLE.finditer(msgstr):
+        found.append(f"reST role {m.group(0)!r}: write it as a MyST role, {{py:{m.group(1)}}}`...` "
+                     f"({{math}}`...` for :math:)")
+    if PARAMETER_ONLY.fullmatch(msgid):
+        prose = ""
     for part in want - got:
         found.append(f"{part[0]} {' '.join(part[1:])!r} of the English is missing from the translation")
     for part in got - want:
