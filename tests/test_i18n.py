@@ -141,7 +141,9 @@ class _Page(HTMLParser):
             self.switch = a.get("href")
         if tag == "article":
             self._in_article += 1
-        if self._skip or tag in ("pre", "code", "script", "style") or "math" in (a.get("class") or "").split():
+        classes = (a.get("class") or "").split()
+        # code, math, and the API's signatures (`**kwargs`) are not prose
+        if self._skip or tag in ("pre", "code", "script", "style") or "math" in classes or "sig" in classes:
             self._skip += 1
 
     def handle_endtag(self, tag):

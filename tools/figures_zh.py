@@ -347,6 +347,12 @@ def update() -> int:
 
 # ---- in the Chinese Sphinx build -----------------------------------------------------------------------
 
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header."""
+    header = path.read_bytes()[16:24]
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+
+
 def use_chinese_figures(app, doctree):
     """Each notebook output image that has a Chinese version (index.json) shows that instead: its file is
     copied beside MyST-NB's English one and the image node (already collected by Sphinx) points to it."""
@@ -367,6 +373,14 @@ def use_chinese_figures(app, doctree):
             target.write_bytes((CACHE / chinese).read_bytes())
         relative = target.relative_to(env.srcdir).as_posix()
         node["uri"] = node["candidates"]["*"] = relative
+        # Shown at the English figure's scale (half its pixels: retina), from the Chinese figure's own size,
+        # which tight layout may make a few pixels different.
+        english_px, chinese_px = png_size(Path(env.srcdir) / english), png_size(target)
+        for key, axis in (("width", 0), ("height", 1)):
+            shown = re.fullmatch(r"([\d.]+)(px)?", str(node.get(key, "")))
+            if shown and english_px[axis]:
+                scale = float(shown[1]) / english_px[axis]
+                node[key] = f"{int(chinese_px[axis] * scale)}{shown[2] or ''}"
         env.images.add_file(env.docname, relative)
 
 
