@@ -12,7 +12,10 @@ smaller run. Five implementations compute the same thing, the default ``sequence
 
 All of them get the same arrays; their losses and gradients are checked against each other
 before anything is timed. Rounds are interleaved (each round runs every implementation
-once, in a rotating order), so a slow spell of the machine hits them all alike.
+once, in a rotating order), so a slow spell of the machine hits them all alike. Before its
+timed call, each implementation runs untimed for WARMUP_S, so that it is timed as in a loop
+of its own: PyTorch's OpenMP threads spin for about 20 ms after a call, holding a core that
+the next implementation's threads would need.
 
 Load. While it times, the script reads the CPU time of the whole machine and of this process
 (/proc/stat, /proc/self/stat) over windows of at least a quarter of a second, so it knows how
@@ -28,8 +31,9 @@ tracemalloc's view, so for it we report the growth of the peak resident set size
 (Linux only). Further measurements: the copy bandwidth of the machine (the bound for a loss
 that reads the logits once and writes the gradient once), the autodiff engine's overhead per
 operation on long chains of tiny tensors (tensor operands and Python-number operands), the
-fixed cost of a call, the fused path's forward and backward apart, and each step of the
-softmax cross-entropy alone ("where the time goes").
+fixed cost of a call, where the fused path's time goes at the small shape (its kernels alone
+against the whole call), its forward and backward apart at the largest shape, and each step of
+the softmax cross-entropy alone ("where the time goes").
 
 The results go to _build/bench/results.json (not tracked by git) with a description of the
 machine, and the script compares them with the recorded run in benchmarks/results.json, which
@@ -81,7 +85,11 @@ CHAIN_REPEATS = 3
 # A round is refused when other processes used more than this share of the machine's CPU time
 # (all cores together) during it; refused rounds are run again, up to EXTRA_ROUNDS x the rounds wanted.
 LOAD_LIMIT, EXTRA_ROUNDS, LOAD_WINDOW_S = 0.10, 3, 0.25
+# Before each timed call an implementation runs untimed for this long (see warm_up), unless its calls
+# take longer than SKIP_WARMUP_S (then what ran before is a small part of the call).
+WARMUP_S, SKIP_WARMUP_S = 0.03, 0.5
 LARGE = ((32, 128, 32000), "float32")
+SMALL = (8, 64, 1000)
 
 # The targets, float32, forward + backward: (name, what is compared, where, limit).
 TARGETS = [
@@ -317,17 +325,43 @@ def spread(values):
     return {"median": float(median), "p25": float(p25), "p75": float(p75)}
 
 
+def warm_up(f, args, last):
+    """Untimed calls of ``f`` for WARMUP_S (at least one), unless its last timed call took longer than
+    SKIP_WARMUP_S: the call that follows is timed as in a loop of its own.
+
+    What ran before can slow the first calls down: PyTorch's OpenMP threads keep spinning for about
+    20 ms after its call (on 2 cores they hold the core minigrad's or NumPy's second thread needs; the
+    fused path then took 1.1 ms instead of 0.75 at [8, 64, 1000]), and caches hold the previous
+    implementation's data.
+    """
+    if last is not None and last > SKIP_WARMUP_S:
+        return
+    end = time.perf_counter() + WARMUP_S
+    while True:
+        result = f(*args)
+        del result
+        if time.perf_counter() >= end:
+            return
+
+
 def interleaved(impls, args, rounds, cap=None):
-    """Time every implementation once per round, in a rotating order, until ``rounds`` quiet rounds.
+    """Time every implementation once per round, in a rotating order, until ``rounds`` quiet rounds;
+    before its timed call, an implementation warms up (:func:`warm_up`).
 
     Returns the times (wall, cpu) of every round, each round's load share, and which rounds were quiet.
     """
     names, cap = list(impls), cap or {}
     times = {name: [] for name in names}
+    last = dict.fromkeys(names)
     meter, r = LoadMeter(), 0
     while True:
         for name in names[r % len(names):] + names[:r % len(names)]:  # rotate the order
-            times[name].append(timed(impls[name], *args) if r < cap.get(name, 1 << 30) else None)
+            if r < cap.get(name, 1 << 30):
+                warm_up(impls[name], args, last[name])
+                times[name].append(timed(impls[name], *args))
+                last[name] = times[name][-1][0]
+            else:
+                times[name].append(None)
         meter.mark()
         r += 1
         if r >= rounds:  # enough quiet rounds (those of the window still open count as quiet), or the limit
@@ -515,6 +549,43 @@ def bench_fixed_cost(impls, rounds, shape=(8, 64, 1)):
                           for name, t in times.items()}}
 
 
+def small_split(shape, dtype, rounds):
+    """Where minigrad fused's time goes at a small shape, in interleaved rounds.
+
+    The fused primitive's kernels called directly (no engine, no input checks) next to the whole
+    call, and the NumPy function: per round, the backward kernel's share is (forward + backward)
+    minus forward, and the engine's (checks, graph, the other operations) is the whole call minus
+    both kernels. Medians over the quiet rounds, in microseconds.
+    """
+    logits, targets, weights = make_inputs(shape, dtype)
+    n, v = logits.shape[0] * logits.shape[1], logits.shape[2]
+    rows, labels = logits.reshape(n, v), targets.reshape(n)
+    g = (weights / weights.sum()).reshape(n)  # d loss / d ce: what the primitive's backward gets
+    primitive = fused.SparseSoftmaxCrossEntropy
+
+    def forward(*_):
+        return primitive.forward(rows, labels)
+
+    def forward_backward(*_):
+        ce, saved = primitive.forward(rows, labels)
+        return primitive.vjp(g, ce, rows, labels, **saved)
+
+    impls = {"whole call": minigrad_fused, "forward kernel": forward, "both kernels": forward_backward,
+             "numpy": numpy_loss_and_grad, "numpy threads": numpy_threads}
+    times, _, quiet = interleaved(impls, (logits, targets, weights), rounds)
+    under_load = sum(quiet) < max(3, rounds // 2)
+    use = [True] * len(quiet) if under_load else quiet
+    wall = {name: np.array([x[0] for x, u in zip(t, use) if u]) for name, t in times.items()}
+    parts = {"forward kernel": wall["forward kernel"],
+             "backward kernel": wall["both kernels"] - wall["forward kernel"],
+             "engine and checks": wall["whole call"] - wall["both kernels"],
+             "whole call": wall["whole call"],
+             "numpy": wall["numpy"], "numpy threads": wall["numpy threads"]}
+    return {"shape": list(shape), "dtype": np.dtype(dtype).name, "rounds_run": len(quiet),
+            "rounds_quiet": sum(quiet), "under_load": under_load, "threads": fused.get_num_threads(),
+            "median_us": {name: float(np.median(x) * 1e6) for name, x in parts.items()}}
+
+
 def copy_impls(src):
     """Copies of ``src`` into memory written once before (no page faults), on one thread and on every core.
 
@@ -555,13 +626,18 @@ def fused_phases(shape, dtype, rounds):
         return t1 - t0, t2 - t1
 
     run(False)
+    labels = {"reused buffer": False, "fresh buffer": True}
+    times = {label: [] for label in labels}
+    gc.disable()
+    try:
+        for _ in range(rounds):  # alternating, so that a slow spell of the machine hits both alike
+            for label, fresh in labels.items():
+                times[label].append(run(fresh))
+    finally:
+        gc.enable()
     out = {}
-    for label, fresh in (("reused buffer", False), ("fresh buffer", True)):
-        gc.disable()
-        try:
-            phases = np.array([run(fresh) for _ in range(rounds)])
-        finally:
-            gc.enable()
+    for label, t in times.items():
+        phases = np.array(t)
         out[label] = {"forward_ms": float(np.median(phases[:, 0]) * 1e3),
                       "backward_ms": float(np.median(phases[:, 1]) * 1e3),
                       "total_ms": float(np.median(phases.sum(axis=1)) * 1e3)}
@@ -832,9 +908,16 @@ def main(argv=None):
             print(f"    minigrad / torch: {fmt_spread(p['ratio_spread'])} (median of the rounds' ratios); "
                   f"fastest / fastest {p['ratio_of_minima']:.2f}x")
 
-    fixed = bench_fixed_cost(impls, rounds=50 if args.quick else 200)
+    fixed = bench_fixed_cost(impls, rounds=30 if args.quick else 100)
     print(f"\nthe cost of a call: forward + backward at {fixed['shape']} float32 (vocabulary 1), median:")
     for name, us in fixed["median_us"].items():
+        print(f"  {name:<18} {us:7.0f} us")
+
+    split = small_split(SMALL, np.float32, rounds=30 if args.quick else 100)
+    print(f"\nwhere minigrad fused's time goes at {list(SMALL)} float32 on {split['threads']} threads "
+          f"(median us over {split['rounds_quiet']} quiet rounds" + (", UNDER LOAD" if split["under_load"] else "")
+          + "; the parts are per-round differences):")
+    for name, us in split["median_us"].items():
         print(f"  {name:<18} {us:7.0f} us")
 
     b = bandwidth
@@ -847,7 +930,7 @@ def main(argv=None):
     if b["fused_over_bound_spread"]:
         print(f"  minigrad fused / the round's fastest copy: {fmt_spread(b['fused_over_bound_spread'])}")
 
-    phases = fused_phases(largest, np.float32, rounds=3 if args.quick else 5)
+    phases = fused_phases(largest, np.float32, rounds=3 if args.quick else 7)
     print(f"\nminigrad fused at {list(largest)} float32 on {phases['threads']} threads, median ms:")
     for label in ("reused buffer", "fresh buffer"):
         p = phases[label]
@@ -877,7 +960,7 @@ def main(argv=None):
                "under_load": any(e["under_load"] for e in entries) or any(
                    per_op[k]["under_load"] for k in ("tensor operands", "number operands")),
                "sequence_loss": entries, "per_op": per_op, "fixed_cost": fixed, "bandwidth": bandwidth,
-               "fused_phases": phases, "breakdown": breakdown, "targets": targets}
+               "fused_phases": phases, "small_split": split, "breakdown": breakdown, "targets": targets}
     if args.output.resolve() != RECORDED.resolve() and RECORDED.exists():
         compare_with_recorded(entries, json.loads(RECORDED.read_text()))
     args.output.parent.mkdir(parents=True, exist_ok=True)

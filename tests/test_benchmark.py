@@ -7,6 +7,7 @@ run under _build/ (ignored by git) and compares it with the recorded one.
 import importlib.util
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -94,6 +95,7 @@ def test_rounds_under_load_are_refused_and_run_again(bench, monkeypatch):
             return self.shares
 
     monkeypatch.setattr(bench, "LoadMeter", Busy)
+    monkeypatch.setattr(bench, "warm_up", lambda f, args, last: None)  # count the timed calls only
     calls = []
     times, shares, quiet = bench.interleaved({"f": lambda: calls.append(1)}, (), rounds=4)
     assert len(calls) == len(shares) == 4 * (1 + bench.EXTRA_ROUNDS) and not any(quiet)
@@ -103,3 +105,38 @@ def test_ratios_are_per_round_medians_with_their_spread(bench):
     s = bench.spread([1.0, 2.0, 3.0, 4.0, 5.0])
     assert s == {"median": 3.0, "p25": 2.0, "p75": 4.0}
     assert bench.spread([]) is None
+
+
+def test_each_timed_call_follows_a_warm_up_of_its_own(bench, monkeypatch):
+    """What ran just before (PyTorch's spinning threads, other data in the caches) is not what is timed."""
+    log = []
+    monkeypatch.setattr(bench, "warm_up", lambda f, args, last: log.append(("warm", f.__name__, last)))
+    monkeypatch.setattr(bench, "timed", lambda f, *args: (log.append(("timed", f.__name__, None)), (0.25, 0.25))[1])
+
+    def a():
+        pass
+
+    def b():
+        pass
+
+    times, _, _ = bench.interleaved({"a": a, "b": b}, (), rounds=3)
+    assert len(times["a"]) == len(times["b"]) == len(log) // 4 >= 3
+    for (kind, name, _), (next_kind, next_name, _) in zip(log[::2], log[1::2]):
+        assert (kind, next_kind, name) == ("warm", "timed", next_name)
+    # from the second round on, the warm-up knows how long the implementation's last call took
+    assert [last for kind, name, last in log if kind == "warm" and name == "a"][:2] == [None, 0.25]
+
+
+def test_warm_up_runs_for_its_time_and_skips_long_calls(bench, monkeypatch):
+    monkeypatch.setattr(bench, "WARMUP_S", 0.02)
+    calls = []
+    start = time.perf_counter()
+    bench.warm_up(lambda: calls.append(1), (), None)
+    assert time.perf_counter() - start >= 0.02 and len(calls) > 1
+
+    calls.clear()
+    bench.warm_up(lambda: calls.append(1), (), bench.SKIP_WARMUP_S * 2)  # a long call: nothing before it matters much
+    assert calls == []
+
+    bench.warm_up(lambda: time.sleep(0.03) or calls.append(1), (), None)  # one call outlasts the warm-up
+    assert calls == [1]
