@@ -169,6 +169,9 @@ class Module:
         """Copy values (NumPy arrays, or anything ``np.asarray`` takes) into
         the parameters, in place.
 
+        Values are cast to each parameter's dtype. Optimizers that hold the
+        parameters keep working.
+
         Parameters
         ----------
         state_dict : mapping of str to array_like
@@ -178,9 +181,6 @@ class Module:
             When True (the default), the keys must be exactly this module's
             keys; when False, missing and unexpected keys are skipped. A
             shape that differs is always an error.
-
-        Values are cast to each parameter's dtype. Optimizers that hold the
-        parameters keep working.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(
