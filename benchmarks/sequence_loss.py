@@ -15,7 +15,9 @@ before anything is timed. Rounds are interleaved (each round runs every implemen
 once, in a rotating order), so a slow spell of the machine hits them all alike. Before its
 timed call, each implementation runs untimed for WARMUP_S, so that it is timed as in a loop
 of its own: PyTorch's OpenMP threads spin for about 20 ms after a call, holding a core that
-the next implementation's threads would need.
+the next implementation's threads would need. glibc's malloc thresholds are fixed
+(:func:`steady_malloc`), so that whether an allocation costs page faults does not depend on
+what ran before.
 
 Load. While it times, the script reads the CPU time of the whole machine and of this process
 (/proc/stat, /proc/self/stat) over windows of at least a quarter of a second, so it knows how
@@ -715,6 +717,32 @@ def _openblas():
     return None, None
 
 
+# glibc's mallopt parameters, and the values its own adjustment rises to at most on 64-bit systems
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD, TRIM_THRESHOLD = 32 << 20, 64 << 20
+
+
+def steady_malloc():
+    """Fix glibc's malloc thresholds at the values its own adjustment reaches at most (Linux); returns them,
+    or None where there is no glibc.
+
+    By default glibc adjusts, as a process runs, which allocations get fresh pages from the operating
+    system (each page a page fault on its first write) and which reuse freed memory, after the history
+    of earlier allocations. The same call can then take two very different times: at [8, 64, 1000]
+    PyTorch took either ~0.4 ms with no page fault or over 1 ms with ~500 (one fresh 2 MB array), in
+    runs of minutes, depending on what ran before. Fixed thresholds give every implementation the same
+    rule in every run: arrays of 32 MiB or more always get fresh pages, smaller ones reuse memory.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return None
+    if not (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)):
+        return None
+    return {"mmap_threshold": MMAP_THRESHOLD, "trim_threshold": TRIM_THRESHOLD}
+
+
 def machine(torch):
     cpu, flags = "unknown", set()
     try:
@@ -860,13 +888,17 @@ def main(argv=None):
         except ImportError:
             torch = None
     shapes = QUICK if args.quick else FULL
+    malloc = steady_malloc()
     info = machine(torch)
+    info["malloc"] = malloc
     print(f"machine: {info['cpu_model']}, {info['cores']} cores ({info['cores_usable']} usable), "
           f"{info['memory_gib']} GiB, {info['platform']}")
     print(f"SIMD: NumPy dispatches up to {info['numpy_dispatch_best']}; {info['openblas']} "
           f"({info['openblas_threads']} threads)")
     print(f"numpy {info['numpy']}, minigrad {info['minigrad']} ({info['minigrad_threads']} threads), torch "
           + (f"{info['torch']} ({info['torch_threads']} threads)" if torch is not None else NO_TORCH))
+    print("malloc: " + (f"fresh pages for arrays from {MMAP_THRESHOLD >> 20} MiB on, freed memory reused below "
+                         "(fixed glibc thresholds)" if malloc else "the system's default (not glibc)"))
     busy = info["load_at_start"]
     print(f"load: other processes used {busy:.0%} of the CPU in the last second; load average "
           f"{info['loadavg_at_start']}" if busy is not None else "load: not measurable here (no /proc)")

@@ -140,3 +140,14 @@ def test_warm_up_runs_for_its_time_and_skips_long_calls(bench, monkeypatch):
 
     bench.warm_up(lambda: time.sleep(0.03) or calls.append(1), (), None)  # one call outlasts the warm-up
     assert calls == [1]
+
+
+def test_malloc_thresholds_are_fixed_where_there_is_glibc(bench):
+    """Whether an allocation gets fresh pages (page faults) must not depend on what ran before."""
+    import platform
+
+    settings = bench.steady_malloc()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert settings == {"mmap_threshold": 32 << 20, "trim_threshold": 64 << 20}
+    else:
+        assert settings is None
