@@ -871,7 +871,7 @@ def compare_with_recorded(entries, recorded):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller shapes, fewer rounds (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller shapes, fewer rounds (about a minute and a half)")
     parser.add_argument("--no-torch", action="store_true", help="behave as if torch were not installed")
     parser.add_argument("--output", type=Path, default=OUTPUT,
                         help="where to write the JSON results (default: _build/bench/results.json)")
