@@ -375,6 +375,14 @@ def interleaved(impls, args, rounds, cap=None):
     return times, shares, quiet
 
 
+def rounds_to_use(quiet, rounds):
+    """``(under_load, use)``: which rounds a result uses: the quiet ones, or all of them, flagged
+    ``under_load``, when fewer than ``max(3, rounds // 2)`` were quiet.
+    """
+    under_load = sum(quiet) < max(3, rounds // 2)
+    return under_load, [True] * len(quiet) if under_load else quiet
+
+
 def bench_loss(impls, shape, dtype, rounds, log, copies=False):
     """One shape and dtype: every implementation, in interleaved rounds.
 
@@ -409,8 +417,7 @@ def bench_loss(impls, shape, dtype, rounds, log, copies=False):
         memory["torch"] = peak_rss_growth(impls["torch"], *args)
 
     n_quiet = sum(quiet)
-    under_load = n_quiet < max(3, rounds // 2)
-    use = [True] * len(quiet) if under_load else quiet  # too few quiet rounds: all of them, flagged
+    under_load, use = rounds_to_use(quiet, rounds)
     entry = {"shape": list(shape), "dtype": np.dtype(dtype).name, "logits_bytes": logits.nbytes,
              "padding_fraction": round(1 - float(weights.mean()), 4), "rounds_wanted": rounds,
              "rounds_run": len(quiet), "rounds_quiet": n_quiet, "under_load": under_load,
@@ -522,8 +529,7 @@ def bench_per_op(torch, rounds):
             quiet = [s is None or s <= LOAD_LIMIT for s in meter.shares]
             if sum(quiet) >= rounds or r >= rounds * (1 + EXTRA_ROUNDS):
                 break
-        under_load = sum(quiet) < max(3, rounds // 2)
-        use = [True] * len(quiet) if under_load else quiet
+        under_load, use = rounds_to_use(quiet, rounds)
         res = {"rounds_run": r, "rounds_quiet": sum(quiet), "under_load": under_load,
                "load_share": spread([s for s in meter.shares if s is not None])}
         totals = {}
@@ -543,8 +549,7 @@ def bench_fixed_cost(impls, rounds, shape=(8, 64, 1)):
     """Median seconds of the loss at vocabulary size 1: the cost of a call, whatever the arithmetic."""
     logits, targets, weights = make_inputs(shape, np.float32)
     times, shares, quiet = interleaved(impls, (logits, targets, weights), rounds)
-    under_load = sum(quiet) < max(3, rounds // 2)
-    use = [True] * len(quiet) if under_load else quiet
+    under_load, use = rounds_to_use(quiet, rounds)
     return {"shape": list(shape), "dtype": "float32", "rounds_run": len(quiet), "rounds_quiet": sum(quiet),
             "under_load": under_load,
             "median_us": {name: float(np.median([x[0] for x, u in zip(t, use) if u]) * 1e6)
@@ -575,8 +580,7 @@ def small_split(shape, dtype, rounds):
     impls = {"whole call": minigrad_fused, "forward kernel": forward, "both kernels": forward_backward,
              "numpy": numpy_loss_and_grad, "numpy threads": numpy_threads}
     times, _, quiet = interleaved(impls, (logits, targets, weights), rounds)
-    under_load = sum(quiet) < max(3, rounds // 2)
-    use = [True] * len(quiet) if under_load else quiet
+    under_load, use = rounds_to_use(quiet, rounds)
     wall = {name: np.array([x[0] for x, u in zip(t, use) if u]) for name, t in times.items()}
     parts = {"forward kernel": wall["forward kernel"],
              "backward kernel": wall["both kernels"] - wall["forward kernel"],

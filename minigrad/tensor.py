@@ -742,16 +742,8 @@ def _binary(primitive: type[Primitive], x: Any, y: Any) -> Tensor:
         and type(x) is Tensor
         and x.data.dtype.kind == "f"
     ):
-        # x * 2.0, the common case: as_tensor's, built here (a number is
-        # always valid data)
-        constant = Tensor.__new__(Tensor)
-        (
-            constant.data,
-            constant.grad,
-            constant.requires_grad,
-            constant._node,
-        ) = (np.asarray(y, dtype=x.data.dtype), None, False, None)
-        return apply(primitive, x, constant)
+        # x * 2.0, the common case: as_tensor's, without its other checks
+        return apply(primitive, x, _number_constant(y, x.data.dtype))
     if type(x) is not Tensor or type(y) is not Tensor:
         # a number, list or array operand
         like = x if isinstance(x, Tensor) else y
@@ -763,6 +755,16 @@ def _binary(primitive: type[Primitive], x: Any, y: Any) -> Tensor:
         except TypeError:
             return NotImplemented
     return apply(primitive, x, y)
+
+
+def _number_constant(x: float | int, dtype: np.dtype) -> Tensor:
+    """A Python number as a constant Tensor of ``dtype``, built directly
+    (a number is always valid data: no checks).
+    """
+    constant = Tensor.__new__(Tensor)
+    constant.data = np.asarray(x, dtype=dtype)
+    constant.grad, constant.requires_grad, constant._node = None, False, None
+    return constant
 
 
 def as_tensor(x: Any, like: Tensor | None = None, name: str = "x") -> Tensor:
@@ -782,15 +784,7 @@ def as_tensor(x: Any, like: Tensor | None = None, name: str = "x") -> Tensor:
         and like is not None
         and like.data.dtype.kind == "f"
     ):
-        # the common case, built directly (a number is always valid data)
-        constant = Tensor.__new__(Tensor)
-        (
-            constant.data,
-            constant.grad,
-            constant.requires_grad,
-            constant._node,
-        ) = (np.asarray(x, dtype=like.data.dtype), None, False, None)
-        return constant
+        return _number_constant(x, like.data.dtype)
     if (
         isinstance(x, numbers.Real)
         and not _is_bool(x)
