@@ -1,0 +1,33 @@
+"""Run book/distributed/ddp_sequence_loss.py on 2 and 4 gloo processes: DDP with the right loss gives the
+one-process gradient, each mistake gives the error its token weights predict (the program exits nonzero
+otherwise), and its output is the recorded output that the book shows, byte for byte.
+
+After changing the program, record its output again (never by hand):
+    .venv/bin/python book/distributed/ddp_sequence_loss.py 2 > book/distributed/ddp_sequence_loss_2.out
+    .venv/bin/python book/distributed/ddp_sequence_loss.py 4 > book/distributed/ddp_sequence_loss_4.out
+"""
+
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FOLDER = Path(__file__).resolve().parents[2] / "book" / "distributed"
+PROGRAM = FOLDER / "ddp_sequence_loss.py"
+# The program stops itself after 2 * TIMEOUT = 120 s; this is only the last resort.
+LIMIT = 300
+
+
+@pytest.mark.parametrize("world", [2, 4])
+def test_ddp_agrees_with_one_process_and_with_the_recorded_output(world):
+    recorded = FOLDER / f"ddp_sequence_loss_{world}.out"
+    result = subprocess.run([sys.executable, str(PROGRAM), str(world)], capture_output=True, timeout=LIMIT)
+    out = result.stdout.decode()
+    assert result.returncode == 0, f"{PROGRAM.name} {world} failed:\n{out}\n{result.stderr.decode()}"
+    expected = recorded.read_bytes()
+    assert result.stdout == expected, (
+        f"{PROGRAM.name} {world} prints other text than {recorded.name}:\n"
+        + "".join(difflib.unified_diff(expected.decode().splitlines(True), out.splitlines(True),
+                                       str(recorded.name), "printed")))
