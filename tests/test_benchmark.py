@@ -74,15 +74,26 @@ def test_the_recorded_run_says_how_loaded_the_machine_was(bench):
         assert {"measured", "spread", "met", "under_load"} <= set(target)
 
 
-def test_the_load_meter_counts_other_processes_only(bench):
-    """Our own busy loop is not load: the share excludes this process's CPU time."""
+def test_the_load_meter_counts_other_processes_only(bench, monkeypatch):
+    """Our own CPU time is not load: a window's share is the busy time of other processes only."""
+    # readings: (seconds, machine's total time, machine's busy time, this process's time)
+    readings = iter([(0.0, 0, 0, 0), (1.0, 200, 100, 100), (2.0, 400, 250, 150)])
+    monkeypatch.setattr(bench.LoadMeter, "_read", staticmethod(lambda: next(readings)))
     meter = bench.LoadMeter()
-    end = bench.time.perf_counter() + 0.3
-    while bench.time.perf_counter() < end:
+    meter.mark(final=True)  # all 100 busy ticks were ours: no load
+    meter.mark(final=True)  # 150 busy ticks, 50 of them ours: others used 100 of 200
+    assert meter.shares == [0.0, 0.5]
+
+
+def test_the_load_meter_reads_this_process_cpu_time(bench):
+    """On Linux the meter's reading of our own CPU time grows while we compute."""
+    before = bench.LoadMeter._read()
+    if before is None:
+        pytest.skip("no /proc on this system")
+    end = bench.time.process_time() + 0.1
+    while bench.time.process_time() < end:
         pass
-    meter.mark(final=True)
-    (share,) = meter.shares
-    assert share is None or 0 <= share <= 1
+    assert bench.LoadMeter._read()[3] > before[3]
 
 
 def test_rounds_under_load_are_refused_and_run_again(bench, monkeypatch):
