@@ -19,13 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from .checks import float_dtype, generator as _generator, is_bool, is_int
-from .tensor import Tensor, as_array
+from .checks import (
+    as_array,
+    boolean,
+    float_dtype,
+    generator as _generator,
+    integer,
+    is_bool,
+    is_int,
+)
+from .engine import Tensor
 
-# `tensor` is not in __all__: the top-level name mg.tensor is the module
-# minigrad.tensor, made callable (see minigrad/__init__.py), so
-# mg.tensor(data) calls this function and mg.tensor.apply still works.
 __all__ = [
+    "tensor",
     "zeros",
     "ones",
     "full",
@@ -57,11 +63,8 @@ def _make(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
                 "dtype must be a NumPy dtype such as np.float32, got "
                 f"{dtype!r}"
             ) from None
-    if not is_bool(requires_grad):
-        raise TypeError(
-            f"requires_grad must be True or False, got {requires_grad!r}"
-        )
-    return Tensor(array, requires_grad=bool(requires_grad))
+    wants_grad = boolean("requires_grad", requires_grad)
+    return Tensor(array, requires_grad=wants_grad)
 
 
 def tensor(
@@ -163,8 +166,8 @@ def _random(
 ) -> Tensor:
     if seed is not None and rng is not None:
         raise ValueError(f"{who}: give seed or generator, not both")
-    if seed is not None and not is_int(seed):
-        raise TypeError(f"{who}: seed must be an int, got {seed!r}")
+    if seed is not None:
+        integer(f"{who}: seed", seed)
     source = _generator(
         seed if rng is None else rng,
         "generator" if rng is not None else "seed",

@@ -56,12 +56,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import (
-    Primitive,
-    _ignore_fp_errors,
-    _restore_fp_errors,
-    accumulate,
-)
+from .checks import accumulate
+from .engine import Primitive
 
 __all__ = [
     "SparseSoftmaxCrossEntropy",
@@ -231,7 +227,7 @@ def _softmax_rows(
     probs = _new_buffer(logits.shape, logits.dtype)
     # out is a view: probs is C-contiguous
     rows, out = logits.reshape(n, v), probs.reshape(n, v)
-    # the rule of tensor.accumulate
+    # the rule of checks.accumulate
     accumulator = np.float32 if logits.dtype == np.float16 else None
 
     def block(start: int, stop: int) -> None:
@@ -242,8 +238,7 @@ def _softmax_rows(
             sums[start:stop],
         )
         # inf/NaN logits propagate silently, as in TensorFlow
-        token = _ignore_fp_errors()
-        try:
+        with np.errstate(all="ignore"):
             # each step writes into memory that exists already: no temporary
             # [rows, V] arrays
             np.max(x, axis=1, keepdims=True, out=m)
@@ -251,8 +246,6 @@ def _softmax_rows(
             np.exp(p, out=p)
             np.sum(p, axis=1, keepdims=True, out=s, dtype=accumulator)
             np.divide(p, s, out=p)
-        finally:
-            _restore_fp_errors(token)
 
     _for_each_block(n, _block_rows(v, logits.itemsize), block)
     return probs, maxs, sums
@@ -272,13 +265,10 @@ def _softmax_to_gradient(
 
     def block(start: int, stop: int) -> None:
         p = probs[start:stop]
-        token = _ignore_fp_errors()
-        try:
+        with np.errstate(all="ignore"):
             # softmax - onehot
             p[np.arange(stop - start), labels[start:stop]] -= 1
             p *= g[start:stop, None]
-        finally:
-            _restore_fp_errors(token)
 
     _for_each_block(n, _block_rows(v, probs.itemsize), block)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, as_tensor, no_grad
+from .checks import integer
+from .engine import Tensor, as_tensor, no_grad
 
 __all__ = [
     "gradcheck",
@@ -178,8 +179,7 @@ def _checked_inputs(
                 f"{name} must be {'>= 0' if low_ok else '> 0'} and finite, "
                 f"got {value}"
             )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    integer("seed", seed)
     inputs = [
         t for t in tensors if isinstance(t, Tensor) and t.requires_grad
     ]

@@ -13,9 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .checks import float_dtype, generator, is_bool, is_int, positive_int
+from .checks import (
+    boolean,
+    float_dtype,
+    generator,
+    is_bool,
+    is_int,
+    positive_int,
+)
 from .module import Module
-from .tensor import Tensor, as_tensor
+from .engine import Tensor, as_tensor
 
 __all__ = ["Sequential", "Dropout", "LayerNorm", "ReLU", "Tanh", "Sigmoid"]
 
@@ -154,10 +161,7 @@ class LayerNorm(Module):
             ("elementwise_affine", elementwise_affine),
             ("bias", bias),
         ):
-            if not is_bool(flag):
-                raise TypeError(
-                    f"LayerNorm: {name} must be True or False, got {flag!r}"
-                )
+            boolean(f"LayerNorm: {name}", flag)
         self.eps, dtype = float(eps), float_dtype(dtype)
         self.dtype = dtype
         affine = bool(elementwise_affine)
@@ -204,7 +208,7 @@ class LayerNorm(Module):
 
 
 class ReLU(Module):
-    """``max(x, 0)`` as a module (:meth:`minigrad.tensor.Tensor.relu`)."""
+    """``max(x, 0)`` as a module (:meth:`minigrad.engine.Tensor.relu`)."""
 
     def forward(self, x: Any) -> Tensor:
         return as_tensor(x, name="x").relu()
@@ -218,7 +222,9 @@ class Tanh(Module):
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(-x))`` as a module (:func:`minigrad.nn.sigmoid`)."""
+    """``1 / (1 + exp(-x))`` as a module
+    (:func:`minigrad.functional.sigmoid`).
+    """
 
     def forward(self, x: Any) -> Tensor:
         return as_tensor(x, name="x").sigmoid()

@@ -32,11 +32,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .checks import class_ids, float_tensor
-from .functional import log_softmax, softmax_cross_entropy_with_logits
+from .checks import (
+    as_array,
+    callable_or_none,
+    class_ids,
+    is_bool,
+    is_int,
+    shape_is,
+)
+from .engine import Tensor, apply, as_tensor
+from .entropy import log_softmax, softmax_cross_entropy_with_logits
 from .fused import SparseSoftmaxCrossEntropy
-from .ops import divide_no_nan, take_along_axis
-from .tensor import Tensor, apply, as_array, as_tensor
+from .ops import divide_no_nan, float_tensor, take_along_axis
 
 __all__ = ["sequence_loss", "sequence_loss_composed"]
 
@@ -312,71 +319,72 @@ def _check_inputs(
     logits = float_tensor("logits", logits)
     # ragged lists and strings: an error naming the argument
     targets_array = as_array("targets", targets)
-    weights_rank = as_array("weights", weights).ndim
-    if logits.ndim != 3:
-        raise ValueError(
-            "logits must be a [batch, time, vocab] tensor (rank 3), got "
-            f"shape {logits.shape}"
-        )
-    if targets_array.ndim not in (2, 3):
-        raise ValueError(
-            "targets must be [batch, time] class ids (rank 2) or [batch, "
-            "time, vocab] "
-            f"distributions (rank 3), got shape {targets_array.shape}"
-        )
-    if weights_rank != 2:
-        raise ValueError(
-            "weights must be a [batch, time] tensor (rank 2), got rank "
-            f"{weights_rank}"
-        )
+    _check_ranks(logits, targets_array, as_array("weights", weights).ndim)
     flags = flags_given._asdict()
     for name, flag in flags.items():
         # TensorFlow tests the flags for truth, so 0 and 1 work there too;
         # anything else is a mistake
-        if not (
-            isinstance(flag, (bool, np.bool_))
-            or (isinstance(flag, (int, np.integer)) and flag in (0, 1))
-        ):
+        if not (is_bool(flag) or (is_int(flag) and flag in (0, 1))):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
     for first, second, why in _CONTRADICTIONS:
         if flags[first] and flags[second]:
             raise ValueError(
                 f"{first} and {second} cannot both be True: {why}"
             )
-    if softmax_loss_function is not None and not callable(
-        softmax_loss_function
-    ):
-        raise TypeError(
-            f"softmax_loss_function must be callable or None, "
-            f"got {type(softmax_loss_function).__name__}"
+    callable_or_none("softmax_loss_function", softmax_loss_function)
+    batch, time, _ = logits.shape
+    targets = _checked_targets(
+        targets, targets_array.shape, logits, softmax_loss_function is None
+    )
+    weights = float_tensor("weights", weights, dtype=logits.dtype)
+    shape_is(
+        "weights",
+        weights.shape,
+        (batch, time),
+        f" (the batch and time of logits {logits.shape})",
+    )
+    return logits, targets, weights
+
+
+def _check_ranks(
+    logits: Tensor, targets: np.ndarray, weights_rank: int
+) -> None:
+    """The ranks that TensorFlow Addons checks first."""
+    if logits.ndim != 3:
+        raise ValueError(
+            "logits must be a [batch, time, vocab] tensor (rank 3), got "
+            f"shape {logits.shape}"
+        )
+    if targets.ndim not in (2, 3):
+        raise ValueError(
+            "targets must be [batch, time] class ids (rank 2) or [batch, "
+            "time, vocab] "
+            f"distributions (rank 3), got shape {targets.shape}"
+        )
+    if weights_rank != 2:
+        raise ValueError(
+            "weights must be a [batch, time] tensor (rank 2), got rank "
+            f"{weights_rank}"
         )
 
+
+def _checked_targets(
+    targets: Any, shape: tuple[int, ...], logits: Tensor, ids: bool
+) -> Tensor:
+    """Rank-2 targets as class ids (``ids``: for our own cross-entropy; a
+    custom loss decides what its labels mean, only the shape is checked), or
+    rank-3 targets as distributions of the logits' shape and dtype.
+    """
     batch, time, vocab = logits.shape
-    if targets_array.ndim == 2:
-        if softmax_loss_function is None:
-            targets = Tensor(
-                class_ids("targets", targets_array, (batch, time), vocab)
-            )
-        else:
-            # a custom loss decides what its labels mean; only the shape is
-            # ours to check
-            if targets_array.shape != (batch, time):
-                raise ValueError(
-                    f"targets has shape {targets_array.shape}, expected "
-                    f"{(batch, time)}"
-                )
-            targets = as_tensor(targets)
-    else:
-        targets = float_tensor("targets", targets, dtype=logits.dtype)
-        if targets.shape != logits.shape:
+    if len(shape) == 3:
+        dense = float_tensor("targets", targets, dtype=logits.dtype)
+        if dense.shape != logits.shape:
             raise ValueError(
                 "rank-3 targets must have the shape of logits "
-                f"{logits.shape}, got {targets.shape}"
+                f"{logits.shape}, got {dense.shape}"
             )
-    weights = float_tensor("weights", weights, dtype=logits.dtype)
-    if weights.shape != (batch, time):
-        raise ValueError(
-            f"weights has shape {weights.shape}, expected {(batch, time)} "
-            f"(the batch and time of logits {logits.shape})"
-        )
-    return logits, targets, weights
+        return dense
+    if ids:
+        return Tensor(class_ids("targets", targets, (batch, time), vocab))
+    shape_is("targets", shape, (batch, time))
+    return as_tensor(targets)

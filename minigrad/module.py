@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, as_array
+from .checks import as_array, boolean
+from .engine import Tensor
 
 __all__ = ["Module"]
 
@@ -102,10 +103,7 @@ class Module:
         """Forget the gradients of all parameters: set them to None
         (PyTorch's default), or to zeros.
         """
-        if not isinstance(set_to_none, (bool, np.bool_)):
-            raise TypeError(
-                f"set_to_none must be True or False, got {set_to_none!r}"
-            )
+        boolean("set_to_none", set_to_none)
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
@@ -117,9 +115,7 @@ class Module:
         """Set training mode (``mode=True``) or evaluation mode, on this
         module and every child; returns self.
         """
-        if not isinstance(mode, (bool, np.bool_)):
-            raise TypeError(f"mode must be True or False, got {mode!r}")
-        self.training = bool(mode)
+        self.training = boolean("mode", mode)
         for _, child in self.named_children():
             child.train(mode)
         return self
@@ -187,8 +183,7 @@ class Module:
                 "state_dict must be a mapping of names to arrays, got "
                 f"{type(state_dict).__name__}"
             )
-        if not isinstance(strict, (bool, np.bool_)):
-            raise TypeError(f"strict must be True or False, got {strict!r}")
+        boolean("strict", strict)
         entries = dict(self._state_entries(""))
         missing = [k for k in entries if k not in state_dict]
         unexpected = [k for k in state_dict if k not in entries]

@@ -25,11 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from .checks import first_outside, float_dtype, generator, positive_int
+from .checks import (
+    as_array,
+    boolean,
+    first_outside,
+    float_dtype,
+    generator,
+    positive_int,
+)
+from .engine import Tensor, as_tensor
+from .entropy import sigmoid
 from .layers import Dropout, LayerNorm, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
 from .ops import stack, where
-from .tensor import Tensor, as_array, as_tensor
 
 __all__ = [
     "Module",
@@ -38,17 +46,15 @@ __all__ = [
     "RNNCell",
     "GRUCell",
     "LSTMCell",
-    "sigmoid",
     "unroll",
     "sequence_mask",
     "Sequential",
     "Dropout",
     "LayerNorm",
     "ReLU",
+    "Tanh",
     "Sigmoid",
 ]
-# nn.Tanh (the module) works, but is not in __all__: every name of __all__ is
-# also a top-level name, and mg.Tanh is the primitive minigrad.ops.Tanh.
 
 
 # -- argument checks --------------------------------------------------------
@@ -202,8 +208,7 @@ class Linear(Module):
         rng: Any = None,
         dtype: Any = np.float64,
     ) -> None:
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        boolean("bias", bias)
         self.in_features = _check_size("in_features", in_features)
         self.out_features = _check_size("out_features", out_features)
         rng, dtype = _check_rng(rng), _check_dtype(dtype)
@@ -228,18 +233,6 @@ class Linear(Module):
             f"in_features={self.in_features}, "
             f"out_features={self.out_features}, bias={self.bias is not None}"
         )
-
-
-def sigmoid(x: Any) -> Tensor:
-    """The logistic function ``1 / (1 + exp(-x))``, written as
-    ``(1 + tanh(x / 2)) / 2``.
-
-    The two are equal in exact arithmetic. The tanh form never overflows; its
-    absolute error is at most about one unit in the last place of 1 (the
-    relative error grows in the far negative tail, where the value is below
-    ~1e-8).
-    """
-    return 0.5 * ((0.5 * as_tensor(x, name="x")).tanh() + 1.0)
 
 
 class RNNCell(Module):
@@ -456,9 +449,7 @@ class LSTMCell(RNNCell):
         rng: Any = None,
         dtype: Any = np.float64,
     ) -> None:
-        if not isinstance(bias, (bool, np.bool_)):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
-        self.bias = bool(bias)
+        self.bias = boolean("bias", bias)
         super().__init__(input_size, hidden_size, rng=rng, dtype=dtype)
 
     def _build(

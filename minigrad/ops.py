@@ -1,64 +1,30 @@
 """The primitives: each one's forward and its vector-Jacobian product, side
 by side.
 
-Every class here registers itself in :data:`~minigrad.tensor.PRIMITIVES`.
+Every class here registers itself in :data:`~minigrad.engine.PRIMITIVES`
+and is exported (``__all__``, and so the API page) from that registry.
 Arrays are positional arguments; metadata such as ``axis`` are keyword
 arguments. A ``vjp`` may return a gradient in the broadcast shape of the
-output: the engine (:func:`minigrad.tensor.unbroadcast`) sums it back to the
+output: the engine (:func:`minigrad.engine.unbroadcast`) sums it back to the
 input's shape.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import numpy as np
 
-from .checks import integer_array
-from .tensor import Primitive, Tensor, accumulate, apply, as_array, as_tensor
+from .checks import (
+    accumulate,
+    as_array,
+    float_array,
+    integer_array,
+    one_axis,
+)
+from .engine import PRIMITIVES, Primitive, Tensor, apply, as_tensor
 
-__all__ = [
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "DivNoNan",
-    "Neg",
-    "Pow",
-    "MatMul",
-    "Exp",
-    "Log",
-    "Tanh",
-    "Abs",
-    "Sqrt",
-    "Relu",
-    "Clip",
-    "Sum",
-    "Mean",
-    "Max",
-    "Min",
-    "Reshape",
-    "Transpose",
-    "GetItem",
-    "TakeAlongAxis",
-    "Where",
-    "Concatenate",
-    "power",
-    "getitem",
-    "take_along_axis",
-    "where",
-    "concatenate",
-    "stack",
-    "divide_no_nan",
-    "normalize_axis",
-    "one_axis",
-    "normalize_permutation",
-    "normalize_shape",
-    "reduction_params",
-    "IndexOutOfRange",
-]
 
 
 class IndexOutOfRange(IndexError, ValueError):
@@ -185,7 +151,7 @@ class Pow(Primitive):
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b``; float16 adds its products up in float32 (the rule of
-    :func:`~minigrad.tensor.accumulate`).
+    ``checks.accumulate``).
     """
     if a.dtype == np.float16 and b.dtype == np.float16:
         return (a.astype(np.float32) @ b.astype(np.float32)).astype(
@@ -428,140 +394,6 @@ class Min(Primitive):
     vjp = staticmethod(Max.vjp)
 
 
-# -- argument normalisers --------------------------------------------------
-# Every axis, shape and permutation argument goes through one of these.
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _check_count(name: str, value: Any) -> None:
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a non-negative int, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value}")
-
-
-def normalize_axis(
-    axis: Any, ndim: int, name: str = "axis"
-) -> tuple[int, ...] | None:
-    """``axis`` (None, an int or a tuple/list of ints, negatives allowed) as
-    a tuple of non-negative ints.
-
-    Returns None for None. The order is kept; a repeated axis, an axis
-    outside ``[-ndim, ndim)`` or a non-integer (bool and float included) is
-    an error that names ``name``.
-    """
-    _check_count("ndim", ndim)
-    if axis is None:
-        return None
-    axes = (
-        (axis,)
-        if _is_int(axis)
-        else tuple(axis)
-        if isinstance(axis, (tuple, list))
-        else None
-    )
-    if axes is None or not all(_is_int(a) for a in axes):
-        raise TypeError(
-            f"{name} must be an int or a tuple of ints, got {axis!r}"
-        )
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(
-                f"{name} {axis!r} is out of range for a tensor with {ndim} "
-                "dimension(s)"
-            )
-    normalized = tuple(int(a) % ndim for a in axes)
-    if len(set(normalized)) != len(normalized):
-        raise ValueError(f"{name} {axis!r} repeats an axis")
-    return normalized
-
-
-def one_axis(axis: Any, ndim: int, name: str = "axis") -> int:
-    """A single ``axis`` (an int, negatives allowed) as an int >= 0."""
-    _check_count("ndim", ndim)
-    if not _is_int(axis):
-        raise TypeError(f"{name} must be an int, got {axis!r}")
-    axes = normalize_axis(axis, ndim, name)
-    assert axes is not None  # an int axis gives one axis
-    return axes[0]
-
-
-def normalize_permutation(
-    axes: Any, ndim: int, name: str = "axes"
-) -> tuple[int, ...] | None:
-    """``axes`` of a transpose: empty (reverse all) or each of the ``ndim``
-    axes once, negatives allowed.
-    """
-    _check_count("ndim", ndim)
-    if len(axes) == 0:
-        return None
-    axes = normalize_axis(tuple(axes), ndim, name)
-    if len(axes) != ndim:
-        raise ValueError(
-            f"{name} must list each of the {ndim} axes once, got "
-            f"{len(axes)} axes"
-        )
-    return axes
-
-
-def normalize_shape(
-    shape: Any, size: int, name: str = "shape"
-) -> tuple[int, ...]:
-    """``shape`` for a reshape of ``size`` elements: non-negative ints and at
-    most one ``-1``.
-    """
-    shape = tuple(shape)
-    if (
-        type(size) is int
-        and size >= 0
-        and all(type(n) is int and n >= -1 for n in shape)
-    ):
-        # plain Python ints, the common case: only the fit is left to check
-        # (the general path below checks the same things one by one, and says
-        # what is wrong)
-        free, known = shape.count(-1), math.prod(shape)
-        if (
-            free == 0
-            and known == size
-            or free == 1
-            and known != 0
-            and size % -known == 0
-        ):
-            return shape
-    _check_count("size", size)
-    if not all(_is_int(n) for n in shape):
-        raise TypeError(f"{name} must be ints, got {shape!r}")
-    if any(n < -1 for n in shape) or shape.count(-1) > 1:
-        raise ValueError(
-            f"{name} {shape!r} may hold non-negative sizes and at most one "
-            "-1"
-        )
-    # Python ints: exact, and ~10x faster than np.prod
-    known = math.prod(n for n in shape if n != -1)
-    if (
-        -1 in shape
-        and (known == 0 or size % known)
-        or -1 not in shape
-        and known != size
-    ):
-        raise ValueError(f"{name} {shape!r} does not fit {size} element(s)")
-    return tuple(int(n) for n in shape)
-
-
-def reduction_params(axis: Any, keepdims: Any, ndim: int) -> dict[str, Any]:
-    """The checked ``axis`` and ``keepdims`` of a reduction (``sum``,
-    ``mean``, ``max``).
-    """
-    if not isinstance(keepdims, (bool, np.bool_)):
-        raise TypeError(f"keepdims must be True or False, got {keepdims!r}")
-    return {"axis": normalize_axis(axis, ndim), "keepdims": bool(keepdims)}
-
-
 # -- shape and indexing ---------------------------------------------------
 
 
@@ -678,6 +510,14 @@ def _tensor(name: str, value: Any, like: Tensor | None = None) -> Tensor:
             f"{type(value).__name__}"
         )
     return as_tensor(value, like, name=name)
+
+
+def float_tensor(name: str, x: Any, dtype: Any = None) -> Tensor:
+    """``x`` as a floating-point Tensor (see ``checks.float_array``); a
+    float Tensor is returned as it is, so that gradients reach it.
+    """
+    array = float_array(name, x, dtype)
+    return x if isinstance(x, Tensor) and x.data is array else Tensor(array)
 
 
 def _like(*values: Any) -> Tensor | None:
@@ -845,3 +685,19 @@ def divide_no_nan(x: Any, y: Any) -> Tensor:
     """
     like = _like(x, y)
     return apply(DivNoNan, _tensor("x", x, like), _tensor("y", y, like))
+
+
+# Every primitive defined here, then the functions: nothing to list by hand.
+__all__ = [
+    name for name, cls in PRIMITIVES.items() if cls.__module__ == __name__
+] + [
+    "IndexOutOfRange",
+    "power",
+    "getitem",
+    "take_along_axis",
+    "where",
+    "concatenate",
+    "stack",
+    "divide_no_nan",
+    "float_tensor",
+]

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .checks import boolean
+from .engine import Tensor
 
 __all__ = [
     "Optimizer",
@@ -128,10 +129,7 @@ class Optimizer:
         """Forget the gradients of all parameters: set them to None
         (PyTorch's default), or to zeros.
         """
-        if not isinstance(set_to_none, (bool, np.bool_)):
-            raise TypeError(
-                f"set_to_none must be True or False, got {set_to_none!r}"
-            )
+        boolean("set_to_none", set_to_none)
         for p in self.params:
             if set_to_none:
                 p.grad = None

@@ -22,18 +22,22 @@ EXEMPT = {
     "get_num_threads": "as set_num_threads",
     "empty_cache": "the fused kernel's buffer cache: no numbers to compare (tests/test_fused_threads.py)",
     "Node": "the graph's record of one operation (a NamedTuple); every gradient compared goes through it",
+    "float_tensor": "argument conversion for the losses; every loss compared goes through it",
 }
 
 PROTOCOL = {"__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
             "__matmul__", "__rmatmul__", "__pow__", "__rpow__", "__neg__", "__getitem__", "__lt__", "__le__",
             "__gt__", "__ge__", "__eq__", "__ne__", "__bool__", "__float__", "__int__", "__index__", "__len__",
-            "__iter__", "__contains__", "__array__", "__repr__"}
+            "__iter__", "__contains__", "__array__", "__repr__", "__abs__"}
 
 
 def public_names():
     names = {n for n in mg.__all__ if not inspect.ismodule(getattr(mg, n))}
+    for module in (mg.engine, mg.creation, mg.ops, mg.functional, mg.fused, mg.nn, mg.optim):
+        names |= set(module.__all__)
+    names |= set(importlib.import_module("minigrad.gradcheck").__all__)
     names |= set(mg.PRIMITIVES)
-    for cls in (mg.Tensor, mg.Module, mg.Optimizer, mg.SGD, mg.Adam):
+    for cls in (mg.Tensor, mg.nn.Module, mg.optim.Optimizer, mg.optim.SGD, mg.optim.Adam):
         for attr in vars(cls):
             if not attr.startswith("_") or attr in PROTOCOL:
                 names.add(f"{cls.__name__}.{attr}")

@@ -120,7 +120,6 @@ def test_masked_softmax_is_torch_softmax_of_masked_fill(name, data, dtype):
     assert (a.grad[~mask] == 0).all()
 
 
-@covers("MatMul")
 @SETTINGS
 @given(dtype=st.sampled_from(DTYPES), sizes=st.tuples(st.integers(1, 3), st.integers(0, 4), st.integers(1, 4),
                                                       st.integers(0, 5)), seed=st.integers(0, 2**16))

@@ -227,7 +227,7 @@ def test_gradcheck_agrees_with_torch_autograd_gradcheck():
     assert mg.gradcheck(lambda t: (t ** 3).tanh().sum(axis=1), a)
     assert torch.autograd.gradcheck(lambda t: (t ** 3).tanh().sum(dim=1), (b,))
 
-    class WrongSquare(mg.Primitive):  # the derivative misses its factor 2
+    class WrongSquare(mg.engine.Primitive):  # the derivative misses its factor 2
         name = "WrongSquareForCompare"
 
         @staticmethod
@@ -251,7 +251,7 @@ def test_gradcheck_agrees_with_torch_autograd_gradcheck():
 
     try:
         with pytest.raises(mg.GradcheckError):
-            mg.gradcheck(lambda t: mg.tensor.apply(WrongSquare, t), a)
+            mg.gradcheck(lambda t: mg.engine.apply(WrongSquare, t), a)
         with pytest.raises(GradcheckError):
             torch.autograd.gradcheck(TorchWrongSquare.apply, (b,))
     finally:

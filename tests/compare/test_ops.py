@@ -24,11 +24,11 @@ UNARY = {
     "exp": (lambda x: x.exp(), torch.exp),
     "log": (lambda x: x.log(), torch.log),
     "tanh": (lambda x: x.tanh(), torch.tanh),
-    "sigmoid": (mg.nn.sigmoid, torch.sigmoid),
+    "sigmoid": (mg.functional.sigmoid, torch.sigmoid),
 }
 
 
-@covers("Neg", "Tensor.__neg__", "Exp", "Tensor.exp", "Log", "Tensor.log", "Tanh", "Tensor.tanh", "sigmoid")
+@covers("Tensor.__neg__", "Tensor.exp", "Tensor.log", "Tensor.tanh", "sigmoid")
 @pytest.mark.parametrize("name", sorted(UNARY))
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes)
@@ -50,9 +50,9 @@ BINARY = {
 }
 
 
-@covers("Add", "Tensor.__add__", "Tensor.__radd__", "Sub", "Tensor.__sub__", "Tensor.__rsub__", "Mul",
-        "Tensor.__mul__", "Tensor.__rmul__", "Div", "Tensor.__truediv__", "Tensor.__rtruediv__", "Pow",
-        "Tensor.__pow__", "Tensor.__rpow__", "power")
+@covers("Tensor.__add__", "Tensor.__radd__", "Tensor.__sub__", "Tensor.__rsub__", "Tensor.__mul__",
+        "Tensor.__rmul__", "Tensor.__truediv__", "Tensor.__rtruediv__", "Tensor.__pow__", "Tensor.__rpow__",
+        "power")
 @pytest.mark.parametrize("name", sorted(BINARY))
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shapes=two_shapes)
@@ -65,7 +65,7 @@ def test_binary_broadcasting(name, data, dtype, shapes):
     assert_close(out, tout, what=f"{name} value")
     compare_grads([(a, b), (c, d)], (out, tout))
     if name == "pow":  # the function form is the same operator
-        assert_close(mg.power(a, c), tout.detach())
+        assert_close(mg.ops.power(a, c), tout.detach())
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -113,7 +113,7 @@ def test_power_edge_cases_named_in_issue_10():
     compare_grads([(a, b), (c, d)], (out, tout))
 
 
-@covers("MatMul", "Tensor.__matmul__", "Tensor.__rmatmul__")
+@covers("Tensor.__matmul__", "Tensor.__rmatmul__")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS),
        dims=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.integers(0, 2)),
@@ -132,7 +132,7 @@ def test_matmul(data, dtype, dims, ranks):
     assert_close(x @ c, torch.tensor(x) @ d, scale=4 * k)  # __rmatmul__
 
 
-@covers("DivNoNan", "divide_no_nan")
+@covers("divide_no_nan")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shapes=two_shapes)
 def test_divide_no_nan(data, dtype, shapes):
@@ -148,7 +148,7 @@ def test_divide_no_nan(data, dtype, shapes):
     compare_grads([(a, b), (c, d)], (out, tout))
 
 
-@covers("Where", "where")
+@covers("where")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS),
        shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, min_side=0, max_side=3))
@@ -164,7 +164,7 @@ def test_where(data, dtype, shapes):
 
 # -- reductions -----------------------------------------------------------------------------------
 
-@covers("Sum", "Tensor.sum", "Mean", "Tensor.mean", "reduction_params", "accumulate")
+@covers("Tensor.sum", "Tensor.mean")
 @pytest.mark.parametrize("name", ["sum", "mean"])
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes, keepdims=st.booleans())
@@ -214,7 +214,7 @@ def torch_max(b, axis, keepdims):
     return out
 
 
-@covers("Max", "Tensor.max")
+@covers("Tensor.max")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes, keepdims=st.booleans())
 def test_max(data, dtype, shape, keepdims):
@@ -267,7 +267,7 @@ def reshapes(draw, shape):
     return tuple(draw(st.permutations(dims)))
 
 
-@covers("Reshape", "Tensor.reshape", "normalize_shape")
+@covers("Tensor.reshape")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes, spread=st.booleans())
 def test_reshape(data, dtype, shape, spread):
@@ -280,7 +280,7 @@ def test_reshape(data, dtype, shape, spread):
     compare_grads([(a, b)], (out, tout))
 
 
-@covers("Transpose", "Tensor.transpose", "Tensor.T", "normalize_permutation")
+@covers("Tensor.transpose", "Tensor.T")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes,
        spelling=st.sampled_from(["args", "tuple", "none", "None", "T"]))
@@ -302,7 +302,7 @@ def test_transpose_with_every_axis_spelling(data, dtype, shape, spelling):
     compare_grads([(a, b)], (out, tout))
 
 
-@covers("Concatenate", "concatenate", "stack", "one_axis")
+@covers("concatenate", "stack")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=nonempty_shapes, count=st.integers(1, 3),
        new_axis=st.booleans())
@@ -349,7 +349,7 @@ def torch_index(index):
     return torch.tensor(index) if isinstance(index, np.ndarray) else index
 
 
-@covers("GetItem", "Tensor.__getitem__", "getitem")
+@covers("Tensor.__getitem__", "getitem")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes)
 def test_getitem(data, dtype, shape):
@@ -378,7 +378,7 @@ def test_getitem_repeated_integer_indices_add_up():
     compare_grads([(a, b)], (out, tout))
 
 
-@covers("TakeAlongAxis", "take_along_axis", "Tensor.take_along_axis")
+@covers("take_along_axis", "Tensor.take_along_axis")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=nonempty_shapes)
 def test_take_along_axis(data, dtype, shape):
@@ -389,7 +389,7 @@ def test_take_along_axis(data, dtype, shape):
     ishape[axis] = data.draw(st.integers(0, 4))
     idx = data.draw(hnp.arrays(np.int64, tuple(ishape), elements=st.integers(-n, n - 1)))
     a, b = pair(x)
-    out = a.take_along_axis(idx, axis=axis) if data.draw(st.booleans()) else mg.take_along_axis(a, idx, axis)
+    out = a.take_along_axis(idx, axis=axis) if data.draw(st.booleans()) else mg.ops.take_along_axis(a, idx, axis)
     # NumPy (and minigrad) accept negative indices; PyTorch's take_along_dim does not: same entries, wrapped
     tout = torch.take_along_dim(b, torch.tensor(idx % n), dim=axis)
     assert_close(out, tout)

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad.gradcheck import analytic_gradients, central_differences
 from minigrad import nn, optim
 
 UNARY = {  # name: (minigrad, torch); edge values (0, -0, inf, NaN, ...) included
@@ -24,8 +25,7 @@ UNARY = {  # name: (minigrad, torch); edge values (0, -0, inf, NaN, ...) include
 }
 
 
-@covers("Tensor.relu", "Relu", "Tensor.abs", "Abs", "Tensor.sqrt", "Sqrt", "Tensor.sigmoid", "Tensor.clip",
-        "Tensor.clamp", "Clip")
+@covers("Tensor.relu", "Tensor.abs", "Tensor.sqrt", "Tensor.sigmoid", "Tensor.clip", "Tensor.clamp")
 @pytest.mark.parametrize("name", UNARY)
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=shapes)
@@ -44,7 +44,7 @@ def test_elementwise_methods(name, data, dtype, shape):
     compare_grads([(x, tx)], (out, tout))
 
 
-@covers("Tensor.min", "Min", "Tensor.argmax", "Tensor.argmin")
+@covers("Tensor.min", "Tensor.argmax", "Tensor.argmin")
 @SETTINGS
 @given(data=st.data(), dtype=st.sampled_from(FLOATS), shape=nonempty_shapes)
 def test_min_and_argmax(data, dtype, shape):
@@ -88,7 +88,7 @@ def test_shape_methods(data, dtype, shape):
     compare_grads([(x, tx)], (out, tout))
 
 
-@covers("zeros", "ones", "full", "zeros_like", "ones_like", "arange")
+@covers("tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange")
 def test_creation_functions():
     f64, i64 = torch.float64, torch.int64
     assert_close(mg.zeros(2, 3), torch.zeros(2, 3, dtype=f64))
@@ -200,10 +200,10 @@ def test_gradcheck_halves_agree_with_pytorchs_gradient():
     def f(t):
         return (t ** 3).tanh().sum(axis=1)
 
-    (analytic,) = mg.analytic_gradients(f(a), u, [a])
+    (analytic,) = analytic_gradients(f(a), u, [a])
     assert_close(analytic, expected)
     assert a.grad is None  # left as it was
-    numeric = np.array(list(mg.central_differences(f, (a,), a, u, 1e-6))).reshape(a.shape)
+    numeric = np.array(list(central_differences(f, (a,), a, u, 1e-6))).reshape(a.shape)
     np.testing.assert_allclose(numeric, expected.numpy(), rtol=1e-6, atol=1e-8)
 
 
