@@ -81,8 +81,9 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
 	@echo "make bench      run benchmarks/sequence_loss.py"
 	@echo "make translations  after changing the English text: update locale/zh_CN's catalogs, list what to translate"
-	@echo "make lock       re-resolve requirements.txt in a fresh venv, pin every package in constraints.txt"
+	@echo "make lock       pin every package of requirements.txt in constraints.txt, for every supported Python (uv)"
 	@echo "make clean      remove _build"
+	@echo "Every target uses the python3 on PATH for a new .venv; PYTHON=python3.12 (say) names another."
 
 # Before anything is installed: stop with one sentence when PYTHON is missing or outside the supported range
 # (requires-python in pyproject.toml; tools/check_python.py). $(VENV) is made by PYTHON: the python3 on PATH
