@@ -1,0 +1,111 @@
+"""The last edges a PyTorch user meets: integer tensors with Python numbers, warnings, cells without a
+state, Module's signatures, decorators and misuse. Where minigrad follows NumPy instead of PyTorch, the
+test says so and checks NumPy's answer (book/api.md lists these differences)."""
+
+import operator
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+
+# -- integer tensors and Python numbers ------------------------------------------------------------
+
+INTS = [np.bool_, np.int8, np.uint8, np.int16, np.int32, np.int64]
+ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "**": operator.pow,
+              "<": operator.lt, "==": operator.eq, ">=": operator.ge}
+
+
+def quietly(f):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return f()
+
+
+@pytest.mark.parametrize(("dtype", "symbol"), [(d, s) for d in INTS for s in ARITHMETIC
+                                               if not (d == np.bool_ and s in ("-", "**"))])
+@pytest.mark.parametrize("number", [0, 1, 3, 100])
+@pytest.mark.parametrize("number_first", [False, True], ids=["tensor-number", "number-tensor"])
+def test_an_int_number_keeps_the_integer_dtype(dtype, symbol, number, number_first):
+    """`int32 + 1` is int32 and `uint8 + 100` wraps in uint8, in PyTorch and NumPy 2 (NEP 50). (A bool
+    tensor with `-` or `**`: PyTorch refuses both, NumPy refuses `-` only; tests/test_numpy_promotion.py
+    checks every dtype, operator and Python number, bools too, against NumPy.)"""
+    values = np.array([0, 1, 2, 5] if dtype != np.bool_ else [False, True, True, False], dtype)
+    op = ARITHMETIC[symbol]
+
+    def run(tensor):
+        return op(number, tensor) if number_first else op(tensor, number)
+
+    ours, theirs = quietly(lambda: run(mg.Tensor(values))), run(torch.tensor(values))
+    assert ours.dtype == theirs.numpy().dtype == run(values).dtype
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_the_integer_cases_of_the_issue():
+    assert quietly(lambda: mg.Tensor(np.array([1, 2], np.int32)) + 1).dtype == np.int32
+    ours = quietly(lambda: mg.Tensor(np.array([250, 3], np.uint8)) + 10)
+    theirs = torch.tensor([250, 3], dtype=torch.uint8) + 10
+    assert ours.dtype == np.uint8 and ours.tolist() == theirs.tolist() == [4, 13]
+
+
+def test_where_numpy_and_pytorch_differ_minigrad_is_numpy():
+    """Out of range, PyTorch wraps the number and NumPy 2 raises OverflowError (comparisons: exact).
+    A float result of integers is float64 in NumPy, float32 (PyTorch's default dtype) in PyTorch."""
+    u8 = np.array([250, 3], np.uint8)
+    assert (torch.tensor(u8) + 300).tolist() == [38, 47]
+    for f in (lambda a: a + 300, lambda a: a - (-1), lambda a: 256 * a):
+        with pytest.raises(OverflowError, match="out of bounds for uint8"):
+            f(u8)
+        with pytest.raises(OverflowError, match="out of bounds for uint8"):
+            f(mg.Tensor(u8))
+    assert (torch.tensor(u8) < -1).tolist() == [True, True]  # -1 wrapped to 255
+    assert (mg.Tensor(u8) < -1).tolist() == (u8 < -1).tolist() == [False, False]
+    i32 = np.array([1, 3], np.int32)
+    for f in (lambda a: a / 2, lambda a: a * 1.5, lambda a: 2 ** -1.0 + a):
+        ours, theirs = f(mg.Tensor(i32)), f(torch.tensor(i32))
+        assert theirs.dtype == torch.float32 and ours.dtype == f(i32).dtype == np.float64
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-7)
+    # a division by a number beyond the dtype's range is no overflow: NumPy divides integers in float64
+    assert (mg.Tensor(u8) / 1000).tolist() == (u8 / 1000).tolist()
+    np.testing.assert_allclose((mg.Tensor(u8) / 1000).data, (torch.tensor(u8) / 1000).numpy(), rtol=1e-7)
+
+
+# -- no warning escapes ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("dtype", "f"), [
+    (np.float32, lambda t: t * 1e300), (np.float16, lambda t: t + 70000.0), (np.float16, lambda t: 70000 - t),
+    (np.float32, lambda t: t < 1e300), (np.float16, lambda t: t == -1e10),
+])
+def test_python_numbers_beyond_a_float_range_are_inf_silently(dtype, f):
+    values = np.array([0.5, -2.0, 0.0], dtype)
+    x, tx = mg.Tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours, theirs = quietly(lambda: f(x)), f(tx)
+    assert ours.dtype == theirs.detach().numpy().dtype
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    if ours.requires_grad:
+        quietly(lambda: ours.sum().backward())
+
+
+ROUNDED_FIRST = {  # name: (dtype, minigrad, NumPy)
+    "/ 1e-5": (np.float16, lambda t: t / 1e-5, lambda a: a / 1e-5),
+    "* 1e10": (np.float16, lambda t: t * 1e10, lambda a: a * 1e10),
+    "- 1e39": (np.float32, lambda t: t - 1e39, lambda a: a - 1e39),
+    "clip": (np.float32, lambda t: t.clip(-1e300, 1e300), lambda a: np.clip(a, -1e300, 1e300)),
+    "where": (np.float16, lambda t: mg.where(t > 0, t, 1e5), lambda a: np.where(a > 0, a, 1e5)),
+}
+
+
+@pytest.mark.parametrize("name", ROUNDED_FIRST)
+def test_a_python_number_is_rounded_to_the_tensors_dtype_first_as_numpy_does(name):
+    """NumPy rounds the number to float16 first (1e-5 to 1.0014e-05, 1e10 to inf); PyTorch computes
+    with it in float32 or refuses it (clamp to 1e300 in float32); minigrad is NumPy, silently."""
+    dtype, ours, numpy = ROUNDED_FIRST[name]
+    values = np.array([0.5, -2.0, 0.0], dtype)
+    with np.errstate(all="ignore"):
+        expected = np.asarray(numpy(values))
+    out = quietly(lambda: ours(mg.Tensor(values, requires_grad=True)))
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    quietly(lambda: out.sum().backward())
