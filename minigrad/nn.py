@@ -304,6 +304,8 @@ class RNNCell(Module):
     ) -> tuple[Tensor, Tensor]:
         name = type(self).__name__
         x = _as_input("x", x, dtype, self.input_size, name)
+        if h is None:  # no state: zeros, as in PyTorch
+            h = Tensor(np.zeros(x.shape[:-1] + (self.hidden_size,), dtype))
         h = _as_input("h", h, dtype, self.hidden_size, name)
         if x.shape[:-1] != h.shape[:-1]:
             raise ValueError(
@@ -312,9 +314,9 @@ class RNNCell(Module):
             )
         return x, h
 
-    def forward(self, x: Any, h: Any) -> Tensor:
+    def forward(self, x: Any, h: Any = None) -> Tensor:
         """``x : [batch, I]``, ``h : [batch, H]`` -> the next state
-        ``[batch, H]``.
+        ``[batch, H]``; ``h=None`` starts from zeros, as in PyTorch.
         """
         x, h = self._inputs(x, h, self.ih.weight.dtype)
         return (self.ih(x) + self.hh(h)).tanh()
@@ -387,9 +389,9 @@ class GRUCell(RNNCell):
             Linear(H, H, rng=rng, dtype=dtype) for _ in range(3)
         )
 
-    def forward(self, x: Any, h: Any) -> Tensor:
+    def forward(self, x: Any, h: Any = None) -> Tensor:
         """``x : [batch, I]``, ``h : [batch, H]`` -> the next state
-        ``[batch, H]``.
+        ``[batch, H]``; ``h=None`` starts from zeros, as in PyTorch.
         """
         x, h = self._inputs(x, h, self.xr.weight.dtype)
         r = sigmoid(self.xr(x) + self.hr(h))
@@ -495,11 +497,8 @@ class LSTMCell(RNNCell):
         self, x: Any, state: Any
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         dtype = self.weight_ih.dtype
-        if state is None:
-            x = _as_input("x", x, dtype, self.input_size, "LSTMCell")
-            zeros = Tensor(
-                np.zeros(x.shape[:-1] + (self.hidden_size,), dtype)
-            )
+        if state is None:  # zeros, as in PyTorch
+            x, zeros = self._inputs(x, None, dtype)
             return x, (zeros, zeros)
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise TypeError(

@@ -8,8 +8,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from compare_helpers import assert_close, compare_grads, covers, pair
 
 import minigrad as mg
+from minigrad import nn
 
 # -- integer tensors and Python numbers ------------------------------------------------------------
 
@@ -109,3 +111,28 @@ def test_a_python_number_is_rounded_to_the_tensors_dtype_first_as_numpy_does(nam
     assert out.dtype == expected.dtype
     np.testing.assert_array_equal(out.data, expected)
     quietly(lambda: out.sum().backward())
+
+
+# -- recurrent cells start from zeros --------------------------------------------------------------
+
+CELLS = {"RNNCell": (nn.RNNCell, torch.nn.RNNCell), "GRUCell": (nn.GRUCell, torch.nn.GRUCell),
+         "LSTMCell": (nn.LSTMCell, torch.nn.LSTMCell)}
+
+
+@pytest.mark.parametrize("name", CELLS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape", [(4, 3), (3,)], ids=["batch", "unbatched"])
+def test_a_cell_without_a_state_starts_from_zeros(name, dtype, x_shape):
+    ours_cls, theirs_cls = CELLS[name]
+    cell, tcell = ours_cls(3, 5, rng=0, dtype=dtype), theirs_cls(3, 5).to(getattr(torch, np.dtype(dtype).name))
+    tcell.load_state_dict({k: torch.from_numpy(v) for k, v in cell.state_dict().items()})
+    x, tx = pair(np.random.default_rng(1).standard_normal(x_shape).astype(dtype))
+    out, tout = cell(x), tcell(tx)
+    zeros = np.zeros(x_shape[:-1] + (5,), dtype)
+    explicit = cell(x, (zeros, zeros) if name == "LSTMCell" else zeros)
+    if name == "LSTMCell":
+        (out, c), (tout, tc), (explicit, _) = out, tout, explicit
+        assert_close(c, tc, what="c")
+    assert_close(out, tout)
+    np.testing.assert_array_equal(out.data, explicit.data)
+    compare_grads([(x, tx)], (out, tout))
