@@ -136,3 +136,57 @@ def test_a_cell_without_a_state_starts_from_zeros(name, dtype, x_shape):
     assert_close(out, tout)
     np.testing.assert_array_equal(out.data, explicit.data)
     compare_grads([(x, tx)], (out, tout))
+
+
+# -- Module's signatures, as PyTorch's -------------------------------------------------------------
+
+def twin_models():
+    """The same nesting in both: keys and names can be compared one to one."""
+    ours = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Sequential(nn.Linear(4, 2, rng=1)))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                 torch.nn.Sequential(torch.nn.Linear(4, 2)))
+    return ours, theirs
+
+
+@covers("Module.named_parameters", "Module.parameters", "Module.named_modules", "Module.modules",
+        "Module.children", "Module.named_children", "Module.state_dict")
+@pytest.mark.parametrize("prefix", ["", "enc", "model.enc"])
+def test_module_names_and_prefixes_are_pytorchs(prefix):
+    ours, theirs = twin_models()
+    for recurse in (True, False):
+        assert ([n for n, _ in ours.named_parameters(prefix=prefix, recurse=recurse)]
+                == [n for n, _ in theirs.named_parameters(prefix=prefix, recurse=recurse)])
+        assert len(ours.parameters(recurse=recurse)) == len(list(theirs.parameters(recurse=recurse)))
+    assert [n for n, _ in ours.named_parameters(prefix)] == [n for n, _ in theirs.named_parameters(prefix)]
+    assert [n for n, _ in ours[0].named_parameters(prefix, False)] == [n for n, _ in theirs[0].named_parameters(
+        prefix, False)]
+    assert [n for n, _ in ours.named_modules(prefix=prefix)] == [n for n, _ in theirs.named_modules(prefix=prefix)]
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert [type(m).__name__ for m in ours.children()] == [type(m).__name__ for m in theirs.children()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    dot = prefix + "." if prefix else ""
+    assert list(ours.state_dict(prefix=dot)) == list(theirs.state_dict(prefix=dot))
+
+
+def test_shared_parameters_and_modules_once_unless_asked():
+    shared = nn.Linear(2, 2, rng=0)
+    tshared = torch.nn.Linear(2, 2)
+    ours, theirs = nn.Sequential(shared, shared), torch.nn.Sequential(tshared, tshared)
+    for remove in (True, False):
+        assert ([n for n, _ in ours.named_parameters(remove_duplicate=remove)]
+                == [n for n, _ in theirs.named_parameters(remove_duplicate=remove)])
+        assert ([n for n, _ in ours.named_modules(remove_duplicate=remove)]
+                == [n for n, _ in theirs.named_modules(remove_duplicate=remove)])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda m: list(m.named_parameters(prefix=3)), "prefix must be a string"),
+    (lambda m: list(m.named_parameters(recurse=1)), "recurse must be True or False"),
+    (lambda m: list(m.named_parameters(remove_duplicate="no")), "remove_duplicate must be True or False"),
+    (lambda m: m.parameters(recurse=None), "recurse must be True or False"),
+    (lambda m: list(m.named_modules(prefix=None)), "prefix must be a string"),
+    (lambda m: m.state_dict(prefix=1), "prefix must be a string"),
+])
+def test_module_arguments_are_checked(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(nn.Linear(2, 2, rng=0))
