@@ -530,6 +530,7 @@ def unroll(
     cell : RNNCell, GRUCell or LSTMCell
         Any module called as ``cell(x, h)``.
     inputs : Tensor, [batch, time, I]
+        At least one time step, as in PyTorch's recurrent layers.
     h0 : Tensor or array, [batch, H]
         The initial state; for an LSTMCell a pair ``(h0, c0)``.
     mask : array of bool, [batch, time], optional
@@ -566,21 +567,11 @@ def unroll(
                 f"{(batch, time)}, "
                 f"got {mask.dtype} {mask.shape}"
             )
-    if time == 0:  # no step: no outputs, and the final state is h0
-        first = h0[0] if isinstance(h0, tuple) else h0
-        first = (
-            first
-            if isinstance(first, Tensor)
-            else Tensor(as_array("h0", first))
+    if time == 0:
+        raise ValueError(
+            f"unroll: inputs of shape {inputs.shape} has no time steps "
+            "(axis 1, time, has size 0)"
         )
-        if first.ndim != 2 or first.shape[0] != batch:
-            raise ValueError(
-                f"unroll: h0 must have shape [batch, H] with batch={batch}, "
-                f"got {first.shape}"
-            )
-        return Tensor(
-            np.zeros((batch, 0, first.shape[1]), first.dtype)
-        ), h0 if isinstance(h0, tuple) else first
     h, outputs = h0, []
     for t in range(time):
         new = cell(inputs[:, t], h)

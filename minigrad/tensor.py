@@ -11,7 +11,7 @@ back to each input's shape after broadcasting (:func:`unbroadcast`).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import numbers
 import sys
 import threading
@@ -86,16 +86,34 @@ class _GradMode(threading.local):
 _grad_mode = _GradMode()
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager (and decorator) inside which no graph is recorded (in
-    this thread only).
+class no_grad:  # noqa: N801 (PyTorch's name)
+    """Context manager inside which no graph is recorded (in this thread
+    only); also a decorator, as ``@no_grad()`` or ``@no_grad``.
     """
-    previous, _grad_mode.enabled = _grad_mode.enabled, False
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # @no_grad, without parentheses
+
+    def __enter__(self) -> None:
+        self.previous, _grad_mode.enabled = _grad_mode.enabled, False
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self.previous
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(func):
+            raise TypeError(
+                f"no_grad decorates a function, got {type(func).__name__}"
+            )
+
+        @functools.wraps(func)
+        def without_grad(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return without_grad
 
 
 def is_grad_enabled() -> bool:
@@ -294,6 +312,15 @@ class Tensor:
         does.
         """
         return np.array(self.data, dtype=dtype, copy=copy)
+
+    def __array_function__(
+        self, func: Any, types: Any, args: Any, kwargs: Any
+    ) -> Any:
+        """NumPy's functions see a tensor as its array: ``np.sum(t)`` is
+        ``np.sum(t.data)``, a NumPy result outside the graph, as for any
+        array-like (``t.sum()`` is the differentiable one).
+        """
+        return func(*_arrays(args), **_arrays(kwargs))
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -726,6 +753,19 @@ class Tensor:
         ``numpy.take_along_axis``.
         """
         return ops.take_along_axis(self, indices, axis)
+
+
+def _arrays(value: Any) -> Any:
+    """``value`` with each Tensor in it (in lists, tuples and dicts too)
+    replaced by its array.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    if type(value) in (list, tuple):
+        return type(value)(_arrays(v) for v in value)
+    if type(value) is dict:
+        return {k: _arrays(v) for k, v in value.items()}
+    return value
 
 
 def _arg_extremum(

@@ -3,6 +3,7 @@ state, Module's signatures, decorators and misuse. Where minigrad follows NumPy 
 test says so and checks NumPy's answer (book/api.md lists these differences)."""
 
 import operator
+import sys
 import warnings
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 from compare_helpers import assert_close, compare_grads, covers, pair
 
 import minigrad as mg
-from minigrad import nn
+from minigrad import nn, optim
 
 # -- integer tensors and Python numbers ------------------------------------------------------------
 
@@ -190,3 +191,107 @@ def test_shared_parameters_and_modules_once_unless_asked():
 def test_module_arguments_are_checked(call, message):
     with pytest.raises(TypeError, match=message):
         call(nn.Linear(2, 2, rng=0))
+
+
+# -- decorators and misuse, as PyTorch answers them ------------------------------------------------
+
+@covers("no_grad")
+def test_no_grad_decorates_with_and_without_parentheses():
+    for module, tensor in ((mg, mg.Tensor([1.0], requires_grad=True)), (torch, torch.ones(1, requires_grad=True))):
+        @module.no_grad
+        def bare(x):
+            """Doubles x."""
+            return x * 2
+
+        @module.no_grad()
+        def called(x):
+            return x * 2
+
+        for f in (bare, called):
+            assert not f(tensor).requires_grad
+            assert module.is_grad_enabled()  # and restored afterwards
+        assert bare.__name__ == "bare" and bare.__doc__ == "Doubles x."
+        assert (tensor * 2).requires_grad
+        with module.no_grad():
+            assert not (tensor * 2).requires_grad
+
+
+def test_no_grad_restores_the_mode_after_an_exception_and_nests():
+    @mg.no_grad
+    def fails():
+        raise KeyError("inside")
+
+    with pytest.raises(KeyError):
+        fails()
+    assert mg.is_grad_enabled()
+    with mg.no_grad():
+        with mg.no_grad():
+            pass
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+
+
+@covers("SGD", "Adam")
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_an_optimizer_refuses_a_single_tensor_like_pytorch(name):
+    p, tp = pair(np.array([1.0, -2.0]))
+    with pytest.raises(TypeError, match="iterable of Tensors"):
+        getattr(torch.optim, name)(tp, lr=0.1)
+    with pytest.raises(TypeError, match=rf"{name}: params must be an iterable of Tensors.*got a single Tensor.*\[t"):
+        getattr(optim, name)(p, lr=0.1)
+    getattr(optim, name)([p], lr=0.1)  # a list of one is fine
+
+
+def test_clip_grad_norm_takes_a_single_tensor_like_pytorch():
+    p, tp = pair(np.array([3.0, 4.0]))
+    p.grad, tp.grad = np.array([3.0, 4.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert optim.clip_grad_norm(p, 1.0) == pytest.approx(torch.nn.utils.clip_grad_norm_(tp, 1.0).item())
+    assert_close(p.grad, tp.grad, dtype=np.float32)  # PyTorch divides by norm + 1e-6
+
+
+NUMPY_FUNCTIONS = {
+    "sum": lambda a: np.sum(a), "sum axis": lambda a: np.sum(a, axis=0, keepdims=True),
+    "mean": lambda a: np.mean(a), "mean dtype": lambda a: np.mean(a, axis=1, dtype=np.float32),
+    "max": lambda a: np.max(a), "min axis": lambda a: np.min(a, axis=-1), "prod": lambda a: np.prod(a),
+    "argmax": lambda a: np.argmax(a, axis=0), "transpose": lambda a: np.transpose(a),
+    "reshape": lambda a: np.reshape(a, (3, 2)), "clip": lambda a: np.clip(a, 0.0, 1.0),
+    "round": lambda a: np.round(a, 1), "concatenate": lambda a: np.concatenate([a, a]),
+    "allclose": lambda a: np.allclose(a, a), "where": lambda a: np.where(a > 0.5, a, 0.0),
+    "sum out": lambda a: np.sum(a, out=np.empty(())),
+}
+
+
+@covers("Tensor.__array_function__")
+@pytest.mark.parametrize("name", NUMPY_FUNCTIONS)
+def test_numpy_functions_see_a_tensor_as_its_array(name):
+    """np.sum(t) is np.sum(t.data), as for any array-like: a NumPy result, outside the graph.
+    (PyTorch: np.sum(t) is a TypeError about `axis`.)"""
+    values = np.random.default_rng(0).random((2, 3)).astype(np.float32)
+    f = NUMPY_FUNCTIONS[name]
+    with pytest.raises(TypeError):
+        np.sum(torch.tensor(values))
+    ours, expected = f(mg.Tensor(values, requires_grad=True)), f(values)
+    assert type(ours) is type(expected)
+    np.testing.assert_array_equal(ours, expected, strict=True)
+
+
+@covers("gradcheck")
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_gradcheck_says_that_only_float64_can_pass(dtype):
+    """PyTorch's gradcheck warns that float32 "will likely fail", then reports a Jacobian mismatch;
+    minigrad refuses float16 and float32 inputs with a TypeError that says why."""
+    x, tx = pair(np.ones(2, dtype))
+    with pytest.raises(sys.modules["torch.autograd.gradcheck"].GradcheckError), \
+            pytest.warns(UserWarning, match="not of double precision"):
+        torch.autograd.gradcheck(lambda t: t * t, (tx.detach().float().requires_grad_(),))
+    with pytest.raises(TypeError, match=rf"argument 1 has dtype {np.dtype(dtype).name}.*float64"):
+        mg.gradcheck(lambda a, b: a * b, mg.Tensor(np.ones(2), requires_grad=True), x)
+
+
+@covers("unroll")
+def test_unroll_refuses_zero_time_steps_like_pytorchs_recurrent_layers():
+    x, tx = pair(np.zeros((2, 0, 3)))
+    with pytest.raises(RuntimeError, match="sequence length to be larger than 0"):
+        torch.nn.RNN(3, 4, batch_first=True).double()(tx)
+    with pytest.raises(ValueError, match=r"unroll: inputs of shape \(2, 0, 3\) has no time steps \(axis 1"):
+        nn.unroll(nn.RNNCell(3, 4, rng=0), x, np.zeros((2, 4)))
