@@ -11,7 +11,7 @@ back to each input's shape after broadcasting (:func:`unbroadcast`).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import numbers
 import sys
 import threading
@@ -86,16 +86,34 @@ class _GradMode(threading.local):
 _grad_mode = _GradMode()
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager (and decorator) inside which no graph is recorded (in
-    this thread only).
+class no_grad:  # noqa: N801 (PyTorch's name)
+    """Context manager inside which no graph is recorded (in this thread
+    only); also a decorator, as ``@no_grad()`` or ``@no_grad``.
     """
-    previous, _grad_mode.enabled = _grad_mode.enabled, False
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # @no_grad, without parentheses
+
+    def __enter__(self) -> None:
+        self.previous, _grad_mode.enabled = _grad_mode.enabled, False
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self.previous
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(func):
+            raise TypeError(
+                f"no_grad decorates a function, got {type(func).__name__}"
+            )
+
+        @functools.wraps(func)
+        def without_grad(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return without_grad
 
 
 def is_grad_enabled() -> bool:
@@ -103,6 +121,10 @@ def is_grad_enabled() -> bool:
     :meth:`Tensor.backward`.
     """
     return _grad_mode.enabled
+
+
+#: The types NumPy 2 treats as "weak" numbers (NEP 50).
+_PYTHON_NUMBERS = (bool, int, float)
 
 
 def _is_bool(value: object) -> bool:
@@ -291,6 +313,15 @@ class Tensor:
         """
         return np.array(self.data, dtype=dtype, copy=copy)
 
+    def __array_function__(
+        self, func: Any, types: Any, args: Any, kwargs: Any
+    ) -> Any:
+        """NumPy's functions see a tensor as its array: ``np.sum(t)`` is
+        ``np.sum(t.data)``, a NumPy result outside the graph, as for any
+        array-like (``t.sum()`` is the differentiable one).
+        """
+        return func(*_arrays(args), **_arrays(kwargs))
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -306,9 +337,9 @@ class Tensor:
     def __contains__(self, value: Any) -> bool:
         # elementwise, as NumPy and PyTorch: `2.0 in t` is `(t == 2.0).any()`
         # (not a search over rows)
-        return bool(
-            np.any(self.data == as_tensor(value, self, name="value").data)
-        )
+        if type(value) not in _PYTHON_NUMBERS:
+            value = as_tensor(value, self, name="value")
+        return bool(np.any((self == value).data))
 
     def _one_number(self, what: str) -> Any:
         if self.data.size != 1:
@@ -344,6 +375,14 @@ class Tensor:
     __hash__ = object.__hash__
 
     def _compare(self, other: Any, ufunc: Any, symbol: str) -> Tensor:
+        if type(other) in _PYTHON_NUMBERS:
+            # NumPy 2 compares a Python number exactly with every dtype
+            # (uint8 < -1 is False); and silently, as arithmetic
+            token = _ignore_fp_errors()
+            try:
+                return Tensor(ufunc(self.data, other))
+            finally:
+                _restore_fp_errors(token)
         try:
             other = as_tensor(other, self)
         except TypeError:
@@ -481,10 +520,10 @@ class Tensor:
         return _binary(ops.Mul, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(ops.Div, self, other)
+        return _binary(ops.Div, self, _divisor(other, self))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.Div, other, self)
+        return _binary(ops.Div, _divisor(other, self), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _binary(ops.MatMul, self, other)
@@ -716,6 +755,19 @@ class Tensor:
         return ops.take_along_axis(self, indices, axis)
 
 
+def _arrays(value: Any) -> Any:
+    """``value`` with each Tensor in it (in lists, tuples and dicts too)
+    replaced by its array.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    if type(value) in (list, tuple):
+        return type(value)(_arrays(v) for v in value)
+    if type(value) is dict:
+        return {k: _arrays(v) for k, v in value.items()}
+    return value
+
+
 def _arg_extremum(
     function: Callable[..., Any], data: np.ndarray, params: dict[str, Any]
 ) -> np.ndarray:
@@ -757,21 +809,48 @@ def _binary(primitive: type[Primitive], x: Any, y: Any) -> Tensor:
     return apply(primitive, x, y)
 
 
-def _number_constant(x: float | int, dtype: np.dtype) -> Tensor:
-    """A Python number as a constant Tensor of ``dtype``, built directly
-    (a number is always valid data: no checks).
+#: The largest finite float16 and float32 (see :func:`_number_constant`).
+_LARGEST = {
+    np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32)
+}
+
+
+def _divisor(number: Any, x: Tensor) -> Any:
+    """A Python int as a float next to an integer (or bool) tensor ``x``:
+    NumPy divides integers in float64, so ``uint8 / 300`` is no overflow.
+    """
+    if type(number) is int and x.data.dtype.kind in "biu":
+        return float(number)
+    return number
+
+
+def _number_constant(x: Any, dtype: np.dtype) -> Tensor:
+    """A number as a constant Tensor of ``dtype``, built directly (a number
+    is always valid data: no checks).
+
+    A number beyond the range of float16 or float32 becomes inf silently,
+    as an overflow in arithmetic does; one beyond an integer dtype's range
+    is NumPy's OverflowError.
     """
     constant = Tensor.__new__(Tensor)
-    constant.data = np.asarray(x, dtype=dtype)
+    largest = _LARGEST.get(dtype)
+    if largest is None or -largest <= x <= largest:
+        constant.data = np.asarray(x, dtype=dtype)
+    else:  # inf, NaN, or a number that overflows float16 or float32
+        with np.errstate(all="ignore"):
+            constant.data = np.asarray(x, dtype=dtype)
     constant.grad, constant.requires_grad, constant._node = None, False, None
     return constant
 
 
 def as_tensor(x: Any, like: Tensor | None = None, name: str = "x") -> Tensor:
-    """``x`` as a Tensor; a Python number takes the float dtype of ``like``
-    (as NumPy does for scalars).
+    """``x`` as a Tensor; a number next to a Tensor ``like`` takes its dtype
+    where NumPy 2 gives it that dtype.
 
-    An error for ``x`` that is not numbers names it ``name``.
+    A Python number is "weak", as in NumPy 2 (NEP 50): it takes ``like``'s
+    dtype unless its kind is wider (a float next to integers is float64, an
+    int next to bools int64). A NumPy scalar takes ``like``'s float dtype,
+    as in PyTorch. An error for ``x`` that is not numbers names it ``name``.
     """
     if like is not None and not isinstance(like, Tensor):
         raise TypeError(
@@ -785,13 +864,16 @@ def as_tensor(x: Any, like: Tensor | None = None, name: str = "x") -> Tensor:
         and like.data.dtype.kind == "f"
     ):
         return _number_constant(x, like.data.dtype)
+    if like is None:
+        return Tensor(as_array(name, x))
+    if type(x) in _PYTHON_NUMBERS:
+        return _number_constant(x, np.result_type(like.data.dtype, x))
     if (
         isinstance(x, numbers.Real)
         and not _is_bool(x)
-        and like is not None
         and like.dtype.kind == "f"
     ):
-        return Tensor(np.asarray(x, dtype=like.dtype))
+        return _number_constant(x, like.dtype)
     return Tensor(as_array(name, x))
 
 
