@@ -22,6 +22,9 @@ HTML   := _build/html
 JB_FLAGS := -W -n --keep-going --all
 NOTEBOOKS ?= $(sort $(wildcard book/*.ipynb))
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# pytest-xdist: a worker per core, each taking whole modules and notebooks (a notebook's cells share a kernel;
+# a module's fixtures, such as the browser or the unpacked archive, are made once).
+XDIST_FLAGS := -n auto --dist loadscope
 
 # `make test-portable`: nbval on every notebook with NumPy's SIMD dispatch and OpenBLAS's kernels set as on
 # older x86 CPUs (AVX2 without AVX-512; AVX only; SSE4 only), so a number that depends on the CPU's last bits
@@ -78,20 +81,24 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
 	@echo "make bench      run benchmarks/sequence_loss.py"
 	@echo "make translations  after changing the English text: update locale/zh_CN's catalogs, list what to translate"
-	@echo "make lock       re-resolve requirements.txt in a fresh venv, pin every package in constraints.txt"
+	@echo "make lock       pin every package of requirements.txt in constraints.txt, for every supported Python (uv)"
 	@echo "make clean      remove _build"
+	@echo "Every target uses the python3 on PATH for a new .venv; PYTHON=python3.12 (say) names another."
 
 # Before anything is installed: stop with one sentence when PYTHON is missing or outside the supported range
-# (requires-python in pyproject.toml; tools/check_python.py); make a new $(VENV) when PYTHON is not the
-# interpreter that made the current one. The file is rewritten only then, so the install below runs again only
-# then (or when its inputs change).
+# (requires-python in pyproject.toml; tools/check_python.py). $(VENV) is made by PYTHON: the python3 on PATH
+# unless named (`make test PYTHON=python3.12`). Naming another interpreter than the one that made $(VENV)
+# makes it anew; a command that names none keeps the $(VENV) there is. The file is rewritten only when $(VENV)
+# is made, so the install below runs again only then (or when its inputs change).
+PYTHON_NAMED := $(filter command line environment,$(origin PYTHON))
 CHECK_PYTHON = command -v $(PYTHON) >/dev/null 2>&1 || { \
 	  echo "make: no '$(PYTHON)' found; point make at an installed Python, e.g. 'make test PYTHON=python3.12'." >&2; \
 	  exit 1; }; \
 	$(PYTHON) tools/check_python.py
 $(PYTHON_ID): FORCE
-	@$(CHECK_PYTHON)
-	@id="$$($(PYTHON) -c 'import sys; print(sys.version.split()[0], sys.executable)')"; \
+	@if [ -z "$(PYTHON_NAMED)" ] && [ -f $@ ] && [ -x $(BIN)/python ]; then exit 0; fi; \
+	$(CHECK_PYTHON); \
+	id="$$($(PYTHON) -c 'import sys; print(sys.version.split()[0], sys.executable)')"; \
 	if [ "$$(cat $@ 2>/dev/null)" != "$$id" ]; then \
 	  echo "== $(VENV) for Python $$id"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); echo "$$id" > $@; \
 	fi
@@ -128,16 +135,22 @@ lock:
 	@echo "Wrote constraints.txt ($$(grep -vc '^#' constraints.txt) pins)."
 
 # The HTML of both editions, built with warnings as errors (both `make book` and `make test` build it this
-# way): English into $(HTML), then Chinese (the same sources, translated by locale/zh_CN's catalogs) into
-# $(ZH_BUILD), copied to $(HTML)/zh so that one site holds both. Its figures are drawn again with Chinese text
-# (tools/figures_zh.py; only the notebooks changed since the last build are run).
+# way): English into $(HTML) and, at the same time on another core, Chinese (the same sources, translated by
+# locale/zh_CN's catalogs) into $(ZH_BUILD), copied to $(HTML)/zh so that one site holds both. The Chinese
+# figures are drawn again with Chinese text first (tools/figures_zh.py; only the notebooks changed since the
+# last build are run). The English build's messages are printed when it ends, after the Chinese build's.
 ZH_BUILD := _build/zh
+EN_LOG   := _build/html-en.log
 html: $(STAMP)
-	status=0; $(BIN)/jupyter-book build . $(JB_FLAGS) || status=$$?; \
+	mkdir -p _build
+	status=0; \
+	$(BIN)/jupyter-book build . $(JB_FLAGS) > $(EN_LOG) 2>&1 & english=$$!; \
 	$(BIN)/python tools/i18n.py config zh_CN $(ZH_BUILD)/_config.yml; \
 	$(BIN)/python tools/figures_zh.py build || status=$$?; \
 	$(BIN)/jupyter-book build . --config $(ZH_BUILD)/_config.yml --path-output $(ZH_BUILD) $(JB_FLAGS) \
 	  || status=$$?; \
+	wait $$english || status=$$?; \
+	echo "== the English edition's build ($(EN_LOG)):"; cat $(EN_LOG); \
 	rm -rf $(HTML)/zh; cp -r $(ZH_BUILD)/_build/html $(HTML)/zh; \
 	$(BIN)/python -c "$$DEDUPE_INLINE_SCRIPTS"; \
 	exit $$status
@@ -162,7 +175,8 @@ book: html
 
 # pytest exits 5 when it collected nothing; we always have tests, so that is an error, said out loud.
 test: html
-	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) --ignore=tests/compare --ignore=tests/lab || status=$$?; \
+	status=0; $(BIN)/pytest tests book $(NBVAL_FLAGS) $(XDIST_FLAGS) --ignore=tests/compare --ignore=tests/lab \
+	  || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
@@ -204,7 +218,7 @@ test-portable: $(STAMP)
 	  seen="$$seen$$NPY_DISABLE_CPU_FEATURES "; \
 	  echo "== NPY_DISABLE_CPU_FEATURES=$$NPY_DISABLE_CPU_FEATURES OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-(not set)}"; \
 	  $(BIN)/python -c "$$CHECK_NUMPY_DISPATCH"; \
-	  $(BIN)/pytest book $(NBVAL_FLAGS) -p no:cacheprovider -q; \
+	  $(BIN)/pytest book $(NBVAL_FLAGS) $(XDIST_FLAGS) -p no:cacheprovider -q; \
 	done
 
 # Jupyter refuses to start as root without --allow-root (containers and CI machines run as root).

@@ -22,10 +22,10 @@ methods of a tensor (``+``, ``sum``, ``reshape``, ...) are in
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import numbers
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -119,11 +119,37 @@ def _leaf(data: np.ndarray) -> Tensor:
     return out
 
 
-def as_tensor(x: Any, like: Any = None, name: str = "x") -> Tensor:
-    """``x`` as a Tensor; a Python number takes the float dtype of ``like``
-    (as NumPy does for scalars).
+#: The types NumPy 2 treats as "weak" numbers (NEP 50).
+_PYTHON_NUMBERS = (bool, int, float)
 
-    An error for ``x`` that is not numbers names it ``name``.
+#: The largest finite float16 and float32 (see :func:`_number_constant`).
+_LARGEST = {
+    np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32)
+}
+
+
+def _number_constant(x: Any, dtype: np.dtype[Any]) -> Tensor:
+    """A number as a constant Tensor of ``dtype``.
+
+    A number beyond the range of float16 or float32 becomes inf silently,
+    as an overflow in arithmetic does; one beyond an integer dtype's range
+    is NumPy's OverflowError.
+    """
+    largest = _LARGEST.get(dtype)
+    if largest is None or -largest <= x <= largest:
+        return _leaf(np.asarray(x, dtype=dtype))
+    with np.errstate(all="ignore"):  # inf, NaN, or beyond float16/32
+        return _leaf(np.asarray(x, dtype=dtype))
+
+
+def as_tensor(x: Any, like: Any = None, name: str = "x") -> Tensor:
+    """``x`` as a Tensor; a number next to a Tensor ``like`` takes its dtype
+    where NumPy 2 gives it that dtype.
+
+    A Python number is "weak", as in NumPy 2 (NEP 50): it takes ``like``'s
+    dtype unless its kind is wider (a float next to integers is float64, an
+    int next to bools int64). A NumPy scalar takes ``like``'s float dtype,
+    as in PyTorch. An error for ``x`` that is not numbers names it ``name``.
     """
     if like is not None and not isinstance(like, Tensor):
         raise TypeError(
@@ -131,13 +157,16 @@ def as_tensor(x: Any, like: Any = None, name: str = "x") -> Tensor:
         )
     if isinstance(x, Tensor):
         return x
+    if like is None:
+        return Tensor(as_array(name, x))
+    if type(x) in _PYTHON_NUMBERS:
+        return _number_constant(x, np.result_type(like.data.dtype, x))
     if (
-        like is not None
-        and like.data.dtype.kind == "f"
-        and isinstance(x, numbers.Real)
+        isinstance(x, numbers.Real)
         and not is_bool(x)
+        and like.data.dtype.kind == "f"
     ):
-        return _leaf(np.asarray(x, dtype=like.data.dtype))
+        return _number_constant(x, like.data.dtype)
     return Tensor(as_array(name, x))
 
 
@@ -381,16 +410,34 @@ class _GradMode(threading.local):
 _grad_mode = _GradMode()
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager (and decorator) inside which no graph is recorded (in
-    this thread only).
+class no_grad:  # noqa: N801 (PyTorch's name)
+    """Context manager inside which no graph is recorded (in this thread
+    only); also a decorator, as ``@no_grad()`` or ``@no_grad``.
     """
-    previous, _grad_mode.enabled = _grad_mode.enabled, False
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # @no_grad, without parentheses
+
+    def __enter__(self) -> None:
+        self.previous, _grad_mode.enabled = _grad_mode.enabled, False
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self.previous
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(func):
+            raise TypeError(
+                f"no_grad decorates a function, got {type(func).__name__}"
+            )
+
+        @functools.wraps(func)
+        def without_grad(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return without_grad
 
 
 def is_grad_enabled() -> bool:

@@ -41,8 +41,9 @@ def gradcheck(
     is used as it is), so one backward pass gives the gradient of every
     input entry. Each entry ``x_i`` is then nudged by ``+-eps``:
     ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)`` must match the
-    analytic gradient within ``atol + rtol * |numeric|``. Use float64
-    inputs: in float32 the differences are dominated by round-off.
+    analytic gradient within ``atol + rtol * |numeric|``. The inputs
+    checked must be float64: in float32 the differences are dominated by
+    round-off (a TypeError says so).
 
     Parameters
     ----------
@@ -188,6 +189,14 @@ def _checked_inputs(
             "gradcheck needs at least one Tensor argument with "
             "requires_grad=True"
         )
+    for i, t in enumerate(tensors):
+        checked = isinstance(t, Tensor) and t.requires_grad
+        if checked and t.dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: argument {i} has dtype {t.dtype}, in which "
+                "central differences are dominated by round-off and "
+                "cannot pass; use float64 inputs"
+            )
     for t in inputs:
         if not t.data.flags.c_contiguous or not t.data.flags.writeable:
             t.data = np.array(t.data)  # we nudge entries in place

@@ -27,7 +27,15 @@ from .checks import (
     one_axis,
     reduction_params,
 )
-from .engine import Node, Primitive, Tensor, _leaf, apply, as_tensor
+from .engine import (
+    _PYTHON_NUMBERS,
+    Node,
+    Primitive,
+    Tensor,
+    _number_constant,
+    apply,
+    as_tensor,
+)
 from .entropy import sigmoid
 
 __all__ = ["TensorMethods"]
@@ -102,6 +110,15 @@ class TensorMethods:
         """
         return np.array(self.data, dtype=dtype, copy=copy)
 
+    def __array_function__(
+        self, func: Any, types: Any, args: Any, kwargs: Any
+    ) -> Any:
+        """NumPy's functions see a tensor as its array: ``np.sum(t)`` is
+        ``np.sum(t.data)``, a NumPy result outside the graph, as for any
+        array-like (``t.sum()`` is the differentiable one).
+        """
+        return func(*_arrays(args), **_arrays(kwargs))
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -117,9 +134,9 @@ class TensorMethods:
     def __contains__(self, value: Any) -> bool:
         # elementwise, as NumPy and PyTorch: `2.0 in t` is `(t == 2.0).any()`
         # (not a search over rows)
-        return bool(
-            np.any(self.data == as_tensor(value, self, name="value").data)
-        )
+        if type(value) not in _PYTHON_NUMBERS:
+            value = as_tensor(value, self, name="value")
+        return bool(np.any((self == value).data))
 
     def _one_number(self, what: str) -> Any:
         if self.data.size != 1:
@@ -152,6 +169,11 @@ class TensorMethods:
     # Comparisons give bool tensors that take no part in the graph (they have
     # no gradient).
     def _compare(self, other: Any, ufunc: Any, symbol: str) -> Tensor:
+        if type(other) in _PYTHON_NUMBERS:
+            # NumPy 2 compares a Python number exactly with every dtype
+            # (uint8 < -1 is False); and silently, as arithmetic
+            with np.errstate(all="ignore"):
+                return Tensor(ufunc(self.data, other))
         try:
             other = as_tensor(other, self)
         except TypeError:
@@ -215,10 +237,10 @@ class TensorMethods:
         return _binary(ops.Mul, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(ops.Div, self, other)
+        return _binary(ops.Div, self, _divisor(other, self))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.Div, other, self)
+        return _binary(ops.Div, _divisor(other, self), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _binary(ops.MatMul, self, other)
@@ -448,6 +470,28 @@ class TensorMethods:
         return ops.take_along_axis(self, indices, axis)
 
 
+def _arrays(value: Any) -> Any:
+    """``value`` with each Tensor in it (in lists, tuples and dicts too)
+    replaced by its array.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    if type(value) in (list, tuple):
+        return type(value)(_arrays(v) for v in value)
+    if type(value) is dict:
+        return {k: _arrays(v) for k, v in value.items()}
+    return value
+
+
+def _divisor(number: Any, x: Any) -> Any:
+    """A Python int as a float next to an integer (or bool) tensor ``x``:
+    NumPy divides integers in float64, so ``uint8 / 300`` is no overflow.
+    """
+    if type(number) is int and x.data.dtype.kind in "biu":
+        return float(number)
+    return number
+
+
 def _arg_extremum(
     function: Callable[..., Any], data: np.ndarray, params: dict[str, Any]
 ) -> np.ndarray:
@@ -475,7 +519,7 @@ def _binary(primitive: type[Primitive], x: Any, y: Any) -> Any:
         and x.data.dtype.kind == "f"
     ):
         # x * 2.0, the common case: as_tensor's, without its other checks
-        return apply(primitive, x, _leaf(np.asarray(y, dtype=x.data.dtype)))
+        return apply(primitive, x, _number_constant(y, x.data.dtype))
     if type(x) is not Tensor or type(y) is not Tensor:
         # a number, list or array operand
         like = x if isinstance(x, Tensor) else y

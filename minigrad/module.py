@@ -28,6 +28,18 @@ from .engine import Tensor
 __all__ = ["Module"]
 
 
+def _check_str(name: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a string, got {type(value).__name__}"
+        )
+
+
+def _check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 class Module:
     """Base class of the layers and of models built from them.
 
@@ -57,18 +69,24 @@ class Module:
         )
 
     def named_parameters(
-        self, prefix: str = ""
+        self,
+        prefix: str = "",
+        recurse: bool = True,
+        remove_duplicate: bool = True,
     ) -> Iterator[tuple[str, Tensor]]:
         """Yield ``(name, tensor)`` for every parameter, in attribute order,
-        each tensor once.
+        as PyTorch does.
+
+        ``prefix`` starts every name (``"enc"`` gives ``enc.weight``);
+        ``recurse=False`` gives this module's own parameters only; a tensor
+        shared by two modules comes once unless ``remove_duplicate=False``.
         """
-        if not isinstance(prefix, str):
-            raise TypeError(
-                f"prefix must be a string, got {type(prefix).__name__}"
-            )
+        _check_str("prefix", prefix)
+        _check_flag("recurse", recurse)
+        _check_flag("remove_duplicate", remove_duplicate)
         seen = set()
-        for name, p in self._walk(prefix):
-            if id(p) not in seen:
+        for name, p in self._walk(prefix + "." if prefix else "", recurse):
+            if not remove_duplicate or id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
 
@@ -84,20 +102,54 @@ class Module:
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
 
-    def _walk(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+    def children(self) -> Iterator[Module]:
+        """Yield every direct child (see :meth:`named_children`)."""
+        return (module for _, module in self.named_children())
+
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """Yield ``(name, module)`` for this module (named ``prefix``) and
+        every module inside it, parents first, as PyTorch does; each module
+        once unless ``remove_duplicate=False``.
+        """
+        _check_str("prefix", prefix)
+        _check_flag("remove_duplicate", remove_duplicate)
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate and id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            stack.extend(
+                (f"{name}.{child}" if name else child, m)
+                for child, m in reversed(list(module.named_children()))
+            )
+
+    def modules(self) -> Iterator[Module]:
+        """Yield this module and every module inside it (see
+        :meth:`named_modules`).
+        """
+        return (module for _, module in self.named_modules())
+
+    def _walk(
+        self, prefix: str, recurse: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         for name, value in vars(self).items():
             if isinstance(value, Tensor) and value.requires_grad:
                 yield prefix + name, value
-            elif isinstance(value, Module):
+            elif recurse and isinstance(value, Module):
                 yield from value._walk(f"{prefix}{name}.")
-            elif isinstance(value, (list, tuple)):
+            elif recurse and isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
                     if isinstance(item, Module):
                         yield from item._walk(f"{prefix}{name}.{i}.")
 
-    def parameters(self) -> list[Tensor]:
+    def parameters(self, recurse: bool = True) -> list[Tensor]:
         """Every parameter (see :meth:`named_parameters`), as a list."""
-        return [p for _, p in self.named_parameters()]
+        return [p for _, p in self.named_parameters(recurse=recurse)]
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of all parameters: set them to None
@@ -143,20 +195,23 @@ class Module:
         for name, child in self.named_children():
             yield from child._state_entries(f"{prefix}{name}.")
 
-    def state_dict(self) -> dict[str, np.ndarray]:
+    def state_dict(self, *, prefix: str = "") -> dict[str, np.ndarray]:
         """Every parameter as a NumPy array (a copy), under PyTorch's key and
         in PyTorch's shape.
 
         ``Linear``: ``weight [out, in]``, ``bias``; ``Embedding``:
         ``weight``; the cells: ``weight_ih``, ``weight_hh``, ``bias_ih``,
         ``bias_hh`` with the gates stacked in PyTorch's order; a child's keys
-        start with its attribute name (``encoder.weight_ih``).
+        start with its attribute name (``encoder.weight_ih``). ``prefix``
+        starts every key as it is given (``"enc."`` gives ``enc.weight``),
+        as in PyTorch.
         """
+        _check_str("prefix", prefix)
         return {
             key: np.concatenate([p.data for p in parts])
             if len(parts) > 1
             else parts[0].data.copy()
-            for key, parts in self._state_entries("")
+            for key, parts in self._state_entries(prefix)
         }
 
     def load_state_dict(

@@ -297,6 +297,8 @@ class RNNCell(Module):
     ) -> tuple[Tensor, Tensor]:
         name = type(self).__name__
         x = _as_input("x", x, dtype, self.input_size, name)
+        if h is None:  # no state: zeros, as in PyTorch
+            h = Tensor(np.zeros(x.shape[:-1] + (self.hidden_size,), dtype))
         h = _as_input("h", h, dtype, self.hidden_size, name)
         if x.shape[:-1] != h.shape[:-1]:
             raise ValueError(
@@ -305,9 +307,9 @@ class RNNCell(Module):
             )
         return x, h
 
-    def forward(self, x: Any, h: Any) -> Tensor:
+    def forward(self, x: Any, h: Any = None) -> Tensor:
         """``x : [batch, I]``, ``h : [batch, H]`` -> the next state
-        ``[batch, H]``.
+        ``[batch, H]``; ``h=None`` starts from zeros, as in PyTorch.
         """
         x, h = self._inputs(x, h, self.ih.weight.dtype)
         return (self.ih(x) + self.hh(h)).tanh()
@@ -380,9 +382,9 @@ class GRUCell(RNNCell):
             Linear(H, H, rng=rng, dtype=dtype) for _ in range(3)
         )
 
-    def forward(self, x: Any, h: Any) -> Tensor:
+    def forward(self, x: Any, h: Any = None) -> Tensor:
         """``x : [batch, I]``, ``h : [batch, H]`` -> the next state
-        ``[batch, H]``.
+        ``[batch, H]``; ``h=None`` starts from zeros, as in PyTorch.
         """
         x, h = self._inputs(x, h, self.xr.weight.dtype)
         r = sigmoid(self.xr(x) + self.hr(h))
@@ -486,11 +488,8 @@ class LSTMCell(RNNCell):
         self, x: Any, state: Any
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         dtype = self.weight_ih.dtype
-        if state is None:
-            x = _as_input("x", x, dtype, self.input_size, "LSTMCell")
-            zeros = Tensor(
-                np.zeros(x.shape[:-1] + (self.hidden_size,), dtype)
-            )
+        if state is None:  # zeros, as in PyTorch
+            x, zeros = self._inputs(x, None, dtype)
             return x, (zeros, zeros)
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise TypeError(
@@ -522,6 +521,7 @@ def unroll(
     cell : RNNCell, GRUCell or LSTMCell
         Any module called as ``cell(x, h)``.
     inputs : Tensor, [batch, time, I]
+        At least one time step, as in PyTorch's recurrent layers.
     h0 : Tensor or array, [batch, H]
         The initial state; for an LSTMCell a pair ``(h0, c0)``.
     mask : array of bool, [batch, time], optional
@@ -558,21 +558,11 @@ def unroll(
                 f"{(batch, time)}, "
                 f"got {mask.dtype} {mask.shape}"
             )
-    if time == 0:  # no step: no outputs, and the final state is h0
-        first = h0[0] if isinstance(h0, tuple) else h0
-        first = (
-            first
-            if isinstance(first, Tensor)
-            else Tensor(as_array("h0", first))
+    if time == 0:
+        raise ValueError(
+            f"unroll: inputs of shape {inputs.shape} has no time steps "
+            "(axis 1, time, has size 0)"
         )
-        if first.ndim != 2 or first.shape[0] != batch:
-            raise ValueError(
-                f"unroll: h0 must have shape [batch, H] with batch={batch}, "
-                f"got {first.shape}"
-            )
-        return Tensor(
-            np.zeros((batch, 0, first.shape[1]), first.dtype)
-        ), h0 if isinstance(h0, tuple) else first
     h, outputs = h0, []
     for t in range(time):
         new = cell(inputs[:, t], h)

@@ -40,7 +40,7 @@ def _check_params(params: Any, who: str) -> list[Tensor]:
 
     As in PyTorch, ``params`` is an iterable of Tensors, or of
     ``(name, Tensor)`` pairs such as ``model.named_parameters()``; a single
-    Tensor is also accepted (as one parameter).
+    Tensor is one parameter (optimizers refuse it, as PyTorch's do).
     """
     if isinstance(params, Tensor):
         params = [params]
@@ -113,15 +113,21 @@ class Optimizer:
 
     Parameters
     ----------
-    params : Tensor or iterable of Tensor
+    params : iterable of Tensor
         The leaf tensors to update, each with ``requires_grad=True``, e.g.
-        ``model.parameters()``.
+        ``model.parameters()`` (a single Tensor is a TypeError, as in
+        PyTorch: pass ``[t]``).
     lr : float
         Learning rate, > 0.
     """
 
     def __init__(self, params: Any, lr: float) -> None:
         who = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{who}: params must be an iterable of Tensors such as "
+                "model.parameters(), got a single Tensor; pass [t]"
+            )
         self.params = _check_params(params, who)
         self.lr = _check_number(who, "lr", lr, 0.0, low_ok=False)
 

@@ -230,8 +230,6 @@ def test_unroll_with_an_lstm_cell_carries_both_parts_of_the_state_over_padding()
     np.testing.assert_array_equal(outputs.numpy()[1, 2:], np.broadcast_to(h.numpy()[1], (3, 4)))
     (h.sum() + c.sum()).backward()
     assert (inputs.grad[1, 2:] == 0).all()                           # padding does not reach the state
-    empty, state = nn.unroll(cell, mg.Tensor(np.zeros((2, 0, 3))), state0)
-    assert empty.shape == (2, 0, 4) and state is state0
 
 
 def test_lstm_cell_bad_input():

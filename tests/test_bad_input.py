@@ -278,7 +278,7 @@ CASES = {
     "GRUCell h": (lambda: mg.nn.GRUCell(2, 3, rng=RNG)(np.ones((1, 2)), [["a"] * 3]), TypeError, "h must be numeric"),
     "unroll cell": (lambda: mg.nn.unroll("cell", mg.Tensor(np.ones((1, 2, 2))), np.ones((1, 2))), TypeError, "cell must be callable"),
     "unroll inputs": (lambda: mg.nn.unroll(mg.nn.RNNCell(2, 2, rng=RNG), np.ones((1, 2, 2)), np.ones((1, 2))), ValueError, "inputs must be a .* Tensor"),
-    "unroll h0": (lambda: mg.nn.unroll(mg.nn.RNNCell(2, 2, rng=RNG), mg.Tensor(np.ones((1, 0, 2))), np.ones(2)), ValueError, "h0 must have shape"),
+    "unroll no time steps": (lambda: mg.nn.unroll(mg.nn.RNNCell(2, 2, rng=RNG), mg.Tensor(np.ones((1, 0, 2))), np.ones(2)), ValueError, "has no time steps"),
     "unroll mask": (lambda: mg.nn.unroll(mg.nn.RNNCell(2, 2, rng=RNG), mg.Tensor(np.ones((1, 2, 2))), np.ones((1, 2)), mask=np.ones((1, 2))), ValueError, "mask must be a boolean array"),
     "sequence_mask lengths": (lambda: mg.nn.sequence_mask([1.5]), TypeError, "lengths must be integers"),
     "sequence_mask lengths negative": (lambda: mg.nn.sequence_mask([-1]), ValueError, "lengths must be >= 0"),

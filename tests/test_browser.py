@@ -3,6 +3,11 @@
 Needs `_build/html` (run `make book` first; `make test` does) and a `chromium` on PATH. Without them the
 tests are skipped with the reason, unless MINIGRAD_REQUIRE_BROWSER=1 (set by .ci/run): then they fail.
 Playwright's own browser downloads are never used.
+
+Every page of the table of contents is loaded once (the `pages` fixture) and checked: it renders offline
+(math typeset, images loaded, no console error, no request leaving 127.0.0.1) and its layout holds at desktop
+and phone widths. This module checks the English pages and the site as a whole; test_browser_zh.py runs the
+same page tests on the Chinese edition.
 """
 
 import functools
@@ -117,29 +122,90 @@ def page_url(server, entry):
     return f"{server}/{entry}.html"
 
 
-# Every page of both editions: English at the root, Chinese in zh/ (tools/i18n.py).
-BOTH_EDITIONS = toc_entries() + [f"zh/{entry}" for entry in toc_entries()]
+# The layout measurements (see test_page_layout below).
+# Each image: [src, naturalWidth, displayed width] for those neither SVG nor at least 2x.
+BLURRY_IMAGES = """async () => {
+    const imgs = Array.from(document.querySelectorAll('article img'));
+    imgs.forEach(img => { img.loading = 'eager'; });
+    await Promise.all(imgs.map(img => img.complete ? null
+        : new Promise(resolve => { img.addEventListener('load', resolve); img.addEventListener('error', resolve); })));
+    return imgs.filter(img => !/\\.svg($|\\?)/.test(img.currentSrc || img.src))
+        .filter(img => img.naturalWidth < 2 * img.getBoundingClientRect().width)
+        .map(img => [img.getAttribute('src'), img.naturalWidth, Math.round(img.getBoundingClientRect().width)]);
+}"""
+# Each code block or output wider than its box: [kind, scrollWidth, clientWidth, its longest line].
+WIDE_BLOCKS = """() => Array.from(document.querySelectorAll('article pre, article div.output, article div.highlight'))
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .map(e => [e.tagName.toLowerCase() + '.' + e.className.split(' ')[0], e.scrollWidth, e.clientWidth,
+               e.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '')])"""
+PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
-@pytest.mark.parametrize("entry", BOTH_EDITIONS)
-def test_page_renders_offline(visit, server, entry):
-    response = visit.goto(page_url(server, entry))
-    assert response is not None and response.status == 200, f"{entry}.html: HTTP {response and response.status}"
+@pytest.fixture(scope="module")
+def pages(browser, server):
+    """pages(entry): what one visit of a page saw. Each page is loaded once, in a fresh context, at 1280 px
+    and then at 390 px (a phone), and the tests below read the record."""
+    done = {}
 
-    assert visit.outside == [], f"requests leaving 127.0.0.1 from {entry} (blocked)"
-    if visit.page.evaluate(HAS_MATH):
-        try:
-            visit.page.wait_for_function(MATH_TYPESET, timeout=20_000)
-        except PlaywrightTimeout:
-            pytest.fail(f"MathJax did not typeset the math on {entry} within 20 s", pytrace=False)
-    prose = visit.page.evaluate(PROSE_TEXT)
+    def load(entry):
+        if entry not in done:
+            visit = Visit(browser)
+            response = visit.goto(page_url(server, entry))
+            math_typeset = True
+            if visit.page.evaluate(HAS_MATH):
+                try:
+                    visit.page.wait_for_function(MATH_TYPESET, timeout=20_000)
+                except PlaywrightTimeout:
+                    math_typeset = False
+            record = {"status": response and response.status, "math_typeset": math_typeset,
+                      "prose": visit.page.evaluate(PROSE_TEXT), "not_loaded": visit.page.evaluate(IMAGES_NOT_LOADED),
+                      "blurry": visit.page.evaluate(BLURRY_IMAGES), "wide": visit.page.evaluate(WIDE_BLOCKS)}
+            visit.page.set_viewport_size({"width": 390, "height": 844})
+            visit.page.wait_for_timeout(100)  # one layout pass at the new width
+            record["phone"] = visit.page.evaluate(PAGE_WIDTH)
+            record.update(errors=visit.errors, outside=visit.outside, requests=visit.requests)
+            visit.close()
+            done[entry] = record
+        return done[entry]
+
+    return load
+
+
+# Every page of the table of contents, here in English; test_browser_zh.py runs the same page tests on the
+# Chinese edition (zh/, tools/i18n.py), so that `pytest -n 2` can check both editions at once.
+def pytest_generate_tests(metafunc):
+    if "entry" in metafunc.fixturenames:
+        metafunc.parametrize("entry", toc_entries())
+
+
+def test_page_renders_offline(pages, entry):
+    page = pages(entry)
+    assert page["status"] == 200, f"{entry}.html: HTTP {page['status']}"
+    assert page["outside"] == [], f"requests leaving 127.0.0.1 from {entry} (blocked)"
+    assert page["math_typeset"], f"MathJax did not typeset the math on {entry} within 20 s"
     for raw in ("\\(", "\\[", "$$"):
-        assert raw not in prose, f"untypeset math {raw!r} left in the text of {entry}"
+        assert raw not in page["prose"], f"untypeset math {raw!r} left in the text of {entry}"
+    assert page["not_loaded"] == [], "images that did not load"
+    assert page["errors"] == [], f"console errors on {entry}"
+    assert page["requests"], "no request was recorded at all"
 
-    assert visit.page.evaluate(IMAGES_NOT_LOADED) == [], "images that did not load"
-    assert visit.errors == [], f"console errors on {entry}"
-    assert visit.outside == [], f"requests leaving 127.0.0.1 from {entry} (blocked)"
-    assert visit.requests, "no request was recorded at all"
+
+# The layout: every image is SVG or has at least twice as many pixels across as it is displayed with (sharp on
+# a high-DPI screen; the notebooks draw their figures with `%config InlineBackend.figure_formats = ["retina"]`);
+# at 1280 px no code block and no cell output is wider than its box (nothing to scroll sideways); at 390 px (a
+# phone) the page itself is not wider than the screen: only a table or a display equation may scroll, inside
+# its own box.
+def test_images_are_svg_or_at_least_twice_as_wide_as_shown(pages, entry):
+    assert pages(entry)["blurry"] == [], "images that look blurry on a high-DPI screen: [src, pixels, shown]"
+
+
+def test_no_code_or_output_scrolls_sideways_at_1280px(pages, entry):
+    assert pages(entry)["wide"] == [], "blocks wider than their box: [kind, width, box, longest line]"
+
+
+def test_page_is_not_wider_than_a_phone(pages, entry):
+    width, screen = pages(entry)["phone"]
+    assert width <= screen, f"at 390 px the page is {width} px wide"
 
 
 def test_next_link_leads_from_first_to_second_page(visit, server):

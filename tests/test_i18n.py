@@ -7,7 +7,7 @@
   Chinese text in every Chinese page, no raw Markdown left by a broken translation, and a Chinese search
   index that splits Chinese words.
 
-The browser checks of the Chinese pages are in test_browser.py (every page, both editions).
+The browser checks of the Chinese pages are in test_browser_zh.py (every page).
 """
 
 import json
@@ -35,7 +35,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 def pot_dir(tmp_path_factory):
     """The English book's messages, extracted now (about ten seconds)."""
     out = tmp_path_factory.mktemp("gettext")
-    subprocess.run([str(ROOT / ".venv" / "bin" / "jupyter-book"), "build", str(ROOT), "--builder", "custom",
+    subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", "custom",
                     "--custom-builder", "gettext", "--path-output", str(out), "-q"],
                    check=True, cwd=ROOT, capture_output=True)
     return out / "_build" / "gettext"

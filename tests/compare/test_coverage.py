@@ -28,7 +28,7 @@ EXEMPT = {
 PROTOCOL = {"__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
             "__matmul__", "__rmatmul__", "__pow__", "__rpow__", "__neg__", "__getitem__", "__lt__", "__le__",
             "__gt__", "__ge__", "__eq__", "__ne__", "__bool__", "__float__", "__int__", "__index__", "__len__",
-            "__iter__", "__contains__", "__array__", "__repr__", "__abs__"}
+            "__iter__", "__contains__", "__array__", "__array_function__", "__repr__", "__abs__"}
 
 
 def public_names():
