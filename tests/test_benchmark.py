@@ -7,6 +7,7 @@ run under _build/ (ignored by git) and compares it with the recorded one.
 import importlib.util
 import json
 import subprocess
+import sys
 import time
 
 import pytest
@@ -20,6 +21,23 @@ def bench():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def harness(bench):
+    return sys.modules["harness"]  # the part that sequence_loss.py imported
+
+
+def test_the_benchmark_is_in_parts_and_main_is_a_list_of_experiments(bench):
+    """Contenders, harness, experiments and report apart (as torch.utils.benchmark cuts them); no file over
+    400 lines, and main short."""
+    import inspect
+
+    for path in (ROOT / "benchmarks").glob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 400, f"{path.name} is over 400 lines"
+    parts = {"contenders", "harness", "experiments", "report"}
+    assert all(sys.modules[part].__file__ == str(ROOT / "benchmarks" / f"{part}.py") for part in parts)
+    assert len(inspect.getsource(bench.main).splitlines()) <= 45
 
 
 def test_a_new_run_goes_to_an_ignored_file(bench):
@@ -43,7 +61,7 @@ def test_the_appendix_reads_the_recorded_run(bench):
 
 def test_a_run_is_compared_with_the_recorded_one(bench, capsys):
     recorded = json.loads(bench.RECORDED.read_text())
-    bench.compare_with_recorded(recorded["sequence_loss"], recorded)
+    bench.report.compare_with_recorded(recorded["sequence_loss"], recorded)
     lines = capsys.readouterr().out.splitlines()
     rows = [line for line in lines if line.startswith("  [")]
     assert len(rows) == len(recorded["sequence_loss"])
@@ -51,7 +69,7 @@ def test_a_run_is_compared_with_the_recorded_one(bench, capsys):
 
 
 def test_the_targets_are_the_stated_ones(bench):
-    limits = {name: limit for name, _, _, limit in bench.TARGETS}
+    limits = {name: limit for name, _, _, limit in bench.report.TARGETS}
     assert limits == {
         "fused <= 0.3x PyTorch at [32, 128, 32000]": 0.3,
         "fused <= 0.5x PyTorch at [8, 64, 1000]": 0.5,
@@ -77,55 +95,55 @@ def test_the_recorded_run_says_how_loaded_the_machine_was(bench):
         assert {"measured", "spread", "met", "under_load"} <= set(target)
 
 
-def test_the_load_meter_counts_other_processes_only(bench, monkeypatch):
+def test_the_load_meter_counts_other_processes_only(harness, monkeypatch):
     """Our own CPU time is not load: a window's share is the busy time of other processes only."""
     # readings: (seconds, machine's total time, machine's busy time, this process's time)
     readings = iter([(0.0, 0, 0, 0), (1.0, 200, 100, 100), (2.0, 400, 250, 150)])
-    monkeypatch.setattr(bench.LoadMeter, "_read", staticmethod(lambda: next(readings)))
-    meter = bench.LoadMeter()
+    monkeypatch.setattr(harness.LoadMeter, "_read", staticmethod(lambda: next(readings)))
+    meter = harness.LoadMeter()
     meter.mark(final=True)  # all 100 busy ticks were ours: no load
     meter.mark(final=True)  # 150 busy ticks, 50 of them ours: others used 100 of 200
     assert meter.shares == [0.0, 0.5]
 
 
-def test_the_load_meter_reads_this_process_cpu_time(bench):
+def test_the_load_meter_reads_this_process_cpu_time(harness):
     """On Linux the meter's reading of our own CPU time grows while we compute."""
-    before = bench.LoadMeter._read()
+    before = harness.LoadMeter._read()
     if before is None:
         pytest.skip("no /proc on this system")
-    end = bench.time.process_time() + 0.1
-    while bench.time.process_time() < end:
+    end = harness.time.process_time() + 0.1
+    while harness.time.process_time() < end:
         pass
-    assert bench.LoadMeter._read()[3] > before[3]
+    assert harness.LoadMeter._read()[3] > before[3]
 
 
-def test_rounds_under_load_are_refused_and_run_again(bench, monkeypatch):
+def test_rounds_under_load_are_refused_and_run_again(harness, monkeypatch):
     """With every window loaded, the rounds are run up to the limit and the result is flagged."""
-    class Busy(bench.LoadMeter):
+    class Busy(harness.LoadMeter):
         def mark(self, final=False):
             self.shares.append(0.9)
 
         def close(self):
             return self.shares
 
-    monkeypatch.setattr(bench, "LoadMeter", Busy)
-    monkeypatch.setattr(bench, "warm_up", lambda f, args, last: None)  # count the timed calls only
+    monkeypatch.setattr(harness, "LoadMeter", Busy)
+    monkeypatch.setattr(harness, "warm_up", lambda f, args, last: None)  # count the timed calls only
     calls = []
-    times, shares, quiet = bench.interleaved({"f": lambda: calls.append(1)}, (), rounds=4)
-    assert len(calls) == len(shares) == 4 * (1 + bench.EXTRA_ROUNDS) and not any(quiet)
+    times, shares, quiet = harness.interleaved({"f": lambda: calls.append(1)}, (), rounds=4)
+    assert len(calls) == len(shares) == 4 * (1 + harness.EXTRA_ROUNDS) and not any(quiet)
 
 
-def test_ratios_are_per_round_medians_with_their_spread(bench):
-    s = bench.spread([1.0, 2.0, 3.0, 4.0, 5.0])
+def test_ratios_are_per_round_medians_with_their_spread(harness):
+    s = harness.spread([1.0, 2.0, 3.0, 4.0, 5.0])
     assert s == {"median": 3.0, "p25": 2.0, "p75": 4.0}
-    assert bench.spread([]) is None
+    assert harness.spread([]) is None
 
 
-def test_each_timed_call_follows_a_warm_up_of_its_own(bench, monkeypatch):
+def test_each_timed_call_follows_a_warm_up_of_its_own(harness, monkeypatch):
     """What ran just before (PyTorch's spinning threads, other data in the caches) is not what is timed."""
     log = []
-    monkeypatch.setattr(bench, "warm_up", lambda f, args, last: log.append(("warm", f.__name__, last)))
-    monkeypatch.setattr(bench, "timed", lambda f, *args: (log.append(("timed", f.__name__, None)), (0.25, 0.25))[1])
+    monkeypatch.setattr(harness, "warm_up", lambda f, args, last: log.append(("warm", f.__name__, last)))
+    monkeypatch.setattr(harness, "timed", lambda f, *args: (log.append(("timed", f.__name__, None)), (0.25, 0.25))[1])
 
     def a():
         pass
@@ -133,7 +151,7 @@ def test_each_timed_call_follows_a_warm_up_of_its_own(bench, monkeypatch):
     def b():
         pass
 
-    times, _, _ = bench.interleaved({"a": a, "b": b}, (), rounds=3)
+    times, _, _ = harness.interleaved({"a": a, "b": b}, (), rounds=3)
     assert len(times["a"]) == len(times["b"]) == len(log) // 4 >= 3
     for (kind, name, _), (next_kind, next_name, _) in zip(log[::2], log[1::2]):
         assert (kind, next_kind, name) == ("warm", "timed", next_name)
@@ -141,26 +159,26 @@ def test_each_timed_call_follows_a_warm_up_of_its_own(bench, monkeypatch):
     assert [last for kind, name, last in log if kind == "warm" and name == "a"][:2] == [None, 0.25]
 
 
-def test_warm_up_runs_for_its_time_and_skips_long_calls(bench, monkeypatch):
-    monkeypatch.setattr(bench, "WARMUP_S", 0.02)
+def test_warm_up_runs_for_its_time_and_skips_long_calls(harness, monkeypatch):
+    monkeypatch.setattr(harness, "WARMUP_S", 0.02)
     calls = []
     start = time.perf_counter()
-    bench.warm_up(lambda: calls.append(1), (), None)
+    harness.warm_up(lambda: calls.append(1), (), None)
     assert time.perf_counter() - start >= 0.02 and len(calls) > 1
 
     calls.clear()
-    bench.warm_up(lambda: calls.append(1), (), bench.SKIP_WARMUP_S * 2)  # a long call: nothing before it matters much
+    harness.warm_up(lambda: calls.append(1), (), harness.SKIP_WARMUP_S * 2)  # a long call: nothing before it matters much
     assert calls == []
 
-    bench.warm_up(lambda: time.sleep(0.03) or calls.append(1), (), None)  # one call outlasts the warm-up
+    harness.warm_up(lambda: time.sleep(0.03) or calls.append(1), (), None)  # one call outlasts the warm-up
     assert calls == [1]
 
 
-def test_malloc_thresholds_are_fixed_where_there_is_glibc(bench):
+def test_malloc_thresholds_are_fixed_where_there_is_glibc(harness):
     """Whether an allocation gets fresh pages (page faults) must not depend on what ran before."""
     import platform
 
-    settings = bench.steady_malloc()
+    settings = harness.steady_malloc()
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert settings == {"mmap_threshold": 32 << 20, "trim_threshold": 64 << 20}
     else:
