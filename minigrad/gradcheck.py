@@ -150,6 +150,22 @@ def central_differences(
         yield (plus - minus) / (2 * eps)
 
 
+def _tolerance(name: str, value: Any, zero_ok: bool) -> None:
+    """``value`` is a finite real number, > 0 (or >= 0 when ``zero_ok``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a number, got {type(value).__name__}"
+        )
+    number = float(value)  # a numbers.Real, checked above
+    if not (number >= 0 if zero_ok else number > 0) or not np.isfinite(
+        number
+    ):
+        raise ValueError(
+            f"{name} must be {'>= 0' if zero_ok else '> 0'} and finite, "
+            f"got {value}"
+        )
+
+
 def _checked_inputs(
     f: Any,
     tensors: tuple[Any, ...],
@@ -163,23 +179,9 @@ def _checked_inputs(
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    for name, value, low_ok in (
-        ("eps", eps, False),
-        ("atol", atol, True),
-        ("rtol", rtol, True),
-    ):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(
-                f"{name} must be a number, got {type(value).__name__}"
-            )
-        number = float(value)  # a numbers.Real, checked above
-        if not (number >= 0 if low_ok else number > 0) or not np.isfinite(
-            number
-        ):
-            raise ValueError(
-                f"{name} must be {'>= 0' if low_ok else '> 0'} and finite, "
-                f"got {value}"
-            )
+    _tolerance("eps", eps, zero_ok=False)
+    _tolerance("atol", atol, zero_ok=True)
+    _tolerance("rtol", rtol, zero_ok=True)
     integer("seed", seed)
     inputs = [
         t for t in tensors if isinstance(t, Tensor) and t.requires_grad

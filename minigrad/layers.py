@@ -157,26 +157,15 @@ class LayerNorm(Module):
             raise ValueError(
                 f"LayerNorm: eps must be a positive number, got {eps!r}"
             )
-        for name, flag in (
-            ("elementwise_affine", elementwise_affine),
-            ("bias", bias),
-        ):
-            boolean(f"LayerNorm: {name}", flag)
+        affine = boolean("LayerNorm: elementwise_affine", elementwise_affine)
+        with_bias = boolean("LayerNorm: bias", bias)
         self.eps, dtype = float(eps), float_dtype(dtype)
         self.dtype = dtype
-        affine = bool(elementwise_affine)
-        self.weight = (
-            Tensor(np.ones(self.normalized_shape, dtype), requires_grad=True)
-            if affine
-            else None
-        )
-        self.bias = (
-            Tensor(
-                np.zeros(self.normalized_shape, dtype), requires_grad=True
-            )
-            if affine and bias
-            else None
-        )
+        shape = self.normalized_shape
+        ones, zeros = np.ones(shape, dtype), np.zeros(shape, dtype)
+        self.weight = Tensor(ones, requires_grad=True) if affine else None
+        with_bias = affine and with_bias
+        self.bias = Tensor(zeros, requires_grad=True) if with_bias else None
 
     def forward(self, x: Any) -> Tensor:
         """``x : [..., *S]`` -> the same shape."""

@@ -247,23 +247,7 @@ class Module:
                 f"load_state_dict: missing keys {missing}, unexpected keys "
                 f"{unexpected}"
             )
-        checked = {}
-        for key, parts in entries.items():
-            if key not in state_dict:
-                continue
-            value = as_array(f"state_dict[{key!r}]", state_dict[key])
-            expected = (
-                parts[0].shape
-                if len(parts) == 1
-                else (sum(p.shape[0] for p in parts),) + parts[0].shape[1:]
-            )
-            if value.shape != expected:
-                raise ValueError(
-                    f"load_state_dict: state_dict[{key!r}] has shape "
-                    f"{value.shape}, "
-                    f"expected {expected}"
-                )
-            checked[key] = value
+        checked = _checked_values(entries, state_dict)
         for key, value in checked.items():
             # nothing is changed unless every value fits
             parts = entries[key]
@@ -291,3 +275,29 @@ class Module:
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+
+def _checked_values(
+    entries: dict[str, Any], state_dict: Mapping[str, Any]
+) -> dict[str, np.ndarray]:
+    """The values of ``state_dict`` for the keys of ``entries``, as arrays,
+    each of the shape its parameters have together.
+    """
+    checked = {}
+    for key, parts in entries.items():
+        if key not in state_dict:
+            continue
+        value = as_array(f"state_dict[{key!r}]", state_dict[key])
+        expected = (
+            parts[0].shape
+            if len(parts) == 1
+            else (sum(p.shape[0] for p in parts),) + parts[0].shape[1:]
+        )
+        if value.shape != expected:
+            raise ValueError(
+                f"load_state_dict: state_dict[{key!r}] has shape "
+                f"{value.shape}, "
+                f"expected {expected}"
+            )
+        checked[key] = value
+    return checked
