@@ -1,23 +1,23 @@
 """One loss, many workers: the token mean of a batch that is split across
 processes, with PyTorch's DistributedDataParallel (DDP).
 
-One step of data-parallel training splits the batch across W workers
-(ranks). Rank r holds n_r real tokens; the whole step holds N, the sum
-of the n_r. We want the gradient of the token mean of the whole batch:
+One step of data-parallel training splits the batch across P workers
+(ranks). Rank r holds W_r real tokens; the whole step holds W, the sum
+of the W_r. We want the gradient of the token mean of the whole batch:
 
-    g = (sum over all real tokens of grad ce) / N.
+    g = (sum over all real tokens of grad ce) / W.
 
 DDP runs backward on every rank, then *averages* the gradients over the
-W ranks. So the loss of rank r must be its masked sum S_r times W / N,
-with N all-reduced (summed over the ranks): the mean over the ranks of
-grad(S_r) * W / N is g. With gradient accumulation, N counts the tokens
+P ranks. So the loss of rank r must be its masked sum S_r times P / W,
+with W all-reduced (summed over the ranks): the mean over the ranks of
+grad(S_r) * P / W is g. With gradient accumulation, W counts the tokens
 of all the micro-steps of the step, and each micro-batch's loss is its
-masked sum times W / N.
+masked sum times P / W.
 
-This program runs the right recipe and common mistakes on W processes
+This program runs the right recipe and common mistakes on P processes
 (gloo backend, CPU, 127.0.0.1). It compares the gradient that DDP gives
 rank 0 with the gradient of the whole batch in one process. A recipe
-gives each token a weight; in units of the right weight 1 / N, this is
+gives each token a weight; in units of the right weight 1 / W, this is
 a fraction made of token counts. The one-process gradient with these
 weights is the recipe's *prediction*, and DDP must agree with it to
 rounding. "Off by" is max |g_recipe - g| / max |g|.
@@ -103,53 +103,53 @@ def n_total(targets):
 class Step(NamedTuple):
     """What a rank knows when it computes the loss of one micro-batch."""
 
-    W: int  # world size: the number of ranks
+    P: int  # world size: the number of ranks
     K: int  # micro-steps per optimizer step
-    N: int  # real tokens of the whole step: all ranks, all micro-steps
-    n: int  # real tokens of this micro-batch on this rank
+    W: int  # real tokens of the whole step: all ranks, all micro-steps
+    W_r: int  # real tokens of this micro-batch on this rank (rank r)
 
 
 class Recipe(NamedTuple):
     micro_steps: int  # K: 1, or MICRO_STEPS for gradient accumulation
     loss: Callable  # (s, Step) -> the loss of one micro-batch on a rank
-    weight: Callable  # Step -> the weight of its tokens, x N (1 is right)
+    weight: Callable  # Step -> the weight of its tokens, x W (1 is right)
 
 
 # DDP's gradient is the mean over the ranks of the gradients summed over
-# the micro-steps, so a loss c * s gives each token the weight c * N / W.
+# the micro-steps, so a loss c * s gives each token the weight c * W / P.
 RECIPES = {
-    # W undoes DDP's mean over the ranks; N is the same on every rank.
-    "right: s * W / N": Recipe(
-        1, lambda s, c: s * c.W / c.N, lambda c: Fraction(1)
+    # P undoes DDP's mean over the ranks; W is the same on every rank.
+    "right: s * P / W": Recipe(
+        1, lambda s, c: s * c.P / c.W, lambda c: Fraction(1)
     ),
     # A rank with few tokens counts as much as a rank with many.
-    "per-worker mean: s / n": Recipe(
-        1, lambda s, c: s / c.n, lambda c: Fraction(c.N, c.W * c.n)
+    "per-worker mean: s / W_r": Recipe(
+        1, lambda s, c: s / c.W_r, lambda c: Fraction(c.W, c.P * c.W_r)
     ),
-    # The right formula with the local count: W times the mistake above.
-    "count not all-reduced: s * W / n": Recipe(
-        1, lambda s, c: s * c.W / c.n, lambda c: Fraction(c.N, c.n)
+    # The right formula with the local count: P times the mistake above.
+    "count not all-reduced: s * P / W_r": Recipe(
+        1, lambda s, c: s * c.P / c.W_r, lambda c: Fraction(c.W, c.W_r)
     ),
     # A sum over the ranks was wanted, but DDP takes the mean.
-    "world size missing: s / N": Recipe(
-        1, lambda s, c: s / c.N, lambda c: Fraction(1, c.W)
+    "world size missing: s / W": Recipe(
+        1, lambda s, c: s / c.W, lambda c: Fraction(1, c.P)
     ),
-    # W put in twice (for example by hand, and by a library that already
+    # P put in twice (for example by hand, and by a library that already
     # multiplies by it).
-    "world size twice: s * W * W / N": Recipe(
-        1, lambda s, c: s * c.W * c.W / c.N, lambda c: Fraction(c.W)
+    "world size twice: s * P * P / W": Recipe(
+        1, lambda s, c: s * c.P * c.P / c.W, lambda c: Fraction(c.P)
     ),
-    # .grad adds up the micro-steps, so every micro-batch uses the N of
+    # .grad adds up the micro-steps, so every micro-batch uses the W of
     # the whole step.
-    "accumulation, right: s * W / N": Recipe(
-        MICRO_STEPS, lambda s, c: s * c.W / c.N, lambda c: Fraction(1)
+    "accumulation, right: s * P / W": Recipe(
+        MICRO_STEPS, lambda s, c: s * c.P / c.W, lambda c: Fraction(1)
     ),
-    # The mean of W * K micro-batch means: each micro-batch counts the
+    # The mean of P * K micro-batch means: each micro-batch counts the
     # same.
-    "accumulation, mean of means: s / n / K": Recipe(
+    "accumulation, mean of means: s / W_r / K": Recipe(
         MICRO_STEPS,
-        lambda s, c: s / c.n / c.K,
-        lambda c: Fraction(c.N, c.W * c.K * c.n),
+        lambda s, c: s / c.W_r / c.K,
+        lambda c: Fraction(c.W, c.P * c.K * c.W_r),
     ),
 }
 
@@ -172,7 +172,7 @@ def ddp_gradient(model, batch, micro_steps, loss):
     """
     world, inputs, targets = dist.get_world_size(), *batch
     mine = plan(world, micro_steps, targets)[dist.get_rank()]
-    # Count first: N must be known before the first backward.
+    # Count first: W must be known before the first backward.
     total = int(all_reduce(sum(n for _, n in mine)))
     model.zero_grad(set_to_none=True)
     for k, (rows, n) in enumerate(mine):
@@ -187,7 +187,7 @@ def ddp_gradient(model, batch, micro_steps, loss):
 
 
 def token_weights(world, micro_steps, weight, targets):
-    """Each token's weight in units of 1 / N, as a tensor like targets;
+    """Each token's weight in units of 1 / W, as a tensor like targets;
     and the weights of each micro-batch, as fractions.
     """
     layout = plan(world, micro_steps, targets)
@@ -206,7 +206,7 @@ def token_weights(world, micro_steps, weight, targets):
 def one_process_gradient(batch, token_weight=None):
     """In one process, on the whole batch: the gradient of the token mean
     (PyTorch's mean over the targets that are not ignored), or of the sum
-    of token_weight * ce / N.
+    of token_weight * ce / W.
     """
     inputs, targets = batch
     model = make_model()
@@ -243,7 +243,7 @@ def check_gradients(model, batch):
         predicted = one_process_gradient(batch, tensor)
         print(name)
         print(
-            "  token weight x N:",
+            "  token weight x W:",
             " | ".join(" ".join(map(str, r)) for r in fractions),
         )
         agree = max_diff(g, predicted) <= TOL
@@ -283,7 +283,7 @@ def check_logged_loss(model, batch):
             ignore_index=PAD,
             reduction="none",
         )
-    weight = RECIPES["per-worker mean: s / n"].weight
+    weight = RECIPES["per-worker mean: s / W_r"].weight
     tensor, _ = token_weights(world, 1, weight, targets)
     one = ce.sum().item() / n_total(targets)
     predicted = (ce * tensor.reshape(-1)).sum().item() / n_total(targets)
@@ -291,7 +291,7 @@ def check_logged_loss(model, batch):
     agree = abs(by_ranks - predicted) <= TOL
     print("logged loss")
     print(f"  one process, token mean: {one:.4f}")
-    print(f"  sum over ranks / N:      {by_tokens:.4f}")
+    print(f"  sum over ranks / W:      {by_tokens:.4f}")
     print(f"    vs one process: |diff| <= {TOL:g}: {same}")
     print(f"  mean of ranks' means:    {by_ranks:.4f}")
     print(f"    vs prediction: |diff| <= {TOL:g}: {agree}")
@@ -321,7 +321,7 @@ def run(rank, world, port):
             )
             print(f"{world} processes (gloo), float64")
             print(f"real tokens by rank and micro-step: {counts}")
-            print(f"N = {sum(LENGTHS)}, W = {world}, K = {MICRO_STEPS}")
+            print(f"W = {sum(LENGTHS)}, P = {world}, K = {MICRO_STEPS}")
             print()
         ok = check_gradients(model, batch)
         ok = check_logged_loss(model, batch) and ok
