@@ -8,7 +8,6 @@ small float64 batch: N = 6 rows, C = 5 classes, three targets ignored.
    their count. When every target equals ignore_index, that is 0 / 0:
    NaN. A guarded mean divides the sum by max(count, 1) instead: 0, with
    a zero gradient, and the usual mean whenever a target is left.
-   (The checks compare values and gradients to TOL = 1e-12.)
 
 2. Label smoothing with ignored targets (pytorch/pytorch#73205). With
    label_smoothing = lam, the loss of a row with target y is
@@ -21,8 +20,9 @@ small float64 batch: N = 6 rows, C = 5 classes, three targets ignored.
    and gradient, with cross_entropy; it also prints the formula whose
    smoothing term counts the ignored rows, which is wrong.
 
-Values are printed with 6 decimals. The program exits with status 1 if
-a check fails.
+Values are printed with 6 decimals; the checks compare values and
+gradients to TOL = 1e-12. The program exits with status 1 if a check
+fails.
 
 Run: python torch_loss_bugs.py
 """
