@@ -7,7 +7,10 @@ same NaN and inf positions, finite entries within a tolerance of the dtype.
 
 from __future__ import annotations
 
+import difflib
 import os
+import subprocess
+import sys
 
 import numpy as np
 import torch
@@ -126,3 +129,18 @@ def compare_grads(inputs, outputs, upstream_seed=0, dtype=None, scale=1.0):
         expected = expected.to(getattr(torch, str(a.dtype)))  # a float32 reference of a float16 test
         actual = a.grad if a.grad is not None else np.zeros_like(a.data)
         assert_close(actual, expected, dtype, what=f"gradient of input {i}", scale=scale)
+
+
+def assert_prints_recorded(program, args, recorded, limit):
+    """Run a program of the book's folder (``python program *args``): it must exit 0 (its own checks
+    passed) and print exactly the recorded output that the book shows; a difference is shown as a diff."""
+    result = subprocess.run([sys.executable, str(program), *map(str, args)], capture_output=True,
+                            timeout=limit)
+    out = result.stdout.decode()
+    name = " ".join([program.name, *map(str, args)])
+    assert result.returncode == 0, f"{name} failed:\n{out}\n{result.stderr.decode()}"
+    expected = recorded.read_bytes()
+    assert result.stdout == expected, (
+        f"{name} prints other text than {recorded.name}:\n"
+        + "".join(difflib.unified_diff(expected.decode().splitlines(True), out.splitlines(True),
+                                       recorded.name, "printed")))

@@ -7,12 +7,10 @@ After changing the program, record its output again (never by hand):
     .venv/bin/python book/distributed/ddp_sequence_loss.py 4 > book/distributed/ddp_sequence_loss_4.out
 """
 
-import difflib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from compare_helpers import assert_prints_recorded
 
 FOLDER = Path(__file__).resolve().parents[2] / "book" / "distributed"
 PROGRAM = FOLDER / "ddp_sequence_loss.py"
@@ -22,12 +20,4 @@ LIMIT = 300
 
 @pytest.mark.parametrize("world", [2, 4])
 def test_ddp_agrees_with_one_process_and_with_the_recorded_output(world):
-    recorded = FOLDER / f"ddp_sequence_loss_{world}.out"
-    result = subprocess.run([sys.executable, str(PROGRAM), str(world)], capture_output=True, timeout=LIMIT)
-    out = result.stdout.decode()
-    assert result.returncode == 0, f"{PROGRAM.name} {world} failed:\n{out}\n{result.stderr.decode()}"
-    expected = recorded.read_bytes()
-    assert result.stdout == expected, (
-        f"{PROGRAM.name} {world} prints other text than {recorded.name}:\n"
-        + "".join(difflib.unified_diff(expected.decode().splitlines(True), out.splitlines(True),
-                                       str(recorded.name), "printed")))
+    assert_prints_recorded(PROGRAM, [world], FOLDER / f"ddp_sequence_loss_{world}.out", LIMIT)

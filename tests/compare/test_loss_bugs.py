@@ -6,10 +6,9 @@ After changing the program, record its output again (never by hand):
     .venv/bin/python book/bugs/torch_loss_bugs.py > book/bugs/torch_loss_bugs.out
 """
 
-import difflib
-import subprocess
-import sys
 from pathlib import Path
+
+from compare_helpers import assert_prints_recorded
 
 FOLDER = Path(__file__).resolve().parents[2] / "book" / "bugs"
 PROGRAM = FOLDER / "torch_loss_bugs.py"
@@ -18,14 +17,7 @@ LIMIT = 120
 
 
 def test_torch_loss_bugs_checks_pass_and_match_the_recorded_output():
-    result = subprocess.run([sys.executable, str(PROGRAM)], capture_output=True, timeout=LIMIT)
-    out = result.stdout.decode()
-    assert result.returncode == 0, f"{PROGRAM.name} failed:\n{out}\n{result.stderr.decode()}"
-    expected = RECORDED.read_bytes()
-    assert result.stdout == expected, (
-        f"{PROGRAM.name} prints other text than {RECORDED.name}:\n"
-        + "".join(difflib.unified_diff(expected.decode().splitlines(True), out.splitlines(True),
-                                       RECORDED.name, "printed")))
+    assert_prints_recorded(PROGRAM, [], RECORDED, LIMIT)
 
 
 def test_the_recorded_output_names_no_torch_version():
