@@ -16,6 +16,9 @@ import re
 import sys
 from pathlib import Path
 
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
 from book_downloads import add_header_item
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +47,14 @@ LABELS = {
         "search": "在本书中搜索……",
     },
 }
+
+
+# Full-width punctuation that may not start a line, and that which may not end one. A browser may break a line
+# on either side of typeset inline math (an inline box, to the line breaker like a picture), so a "：" after
+# $x$ could start the next line: KeepPunctuationWithMath puts such marks and the math into one unbreakable span.
+NO_LINE_START = "：，。；、）！？”’》」』"
+NO_LINE_END = "（“‘《「『"
+WITH_MATH = "math-with-punctuation"
 
 
 def language_of(app) -> str:
@@ -135,8 +146,55 @@ def translate_toc_captions(app, doctree):
             toctree["caption"] = catalog.gettext(toctree["caption"])
 
 
+class KeepPunctuationWithMath(SphinxPostTransform):
+    """Inline math and the full-width punctuation right after it (or an opening mark right before it) in one
+    <span class="math-with-punctuation"> (white-space: nowrap, i18n.css), so that no line starts with the
+    "：" after an equation. English text is untouched (it has no full-width punctuation)."""
+
+    default_priority = 900
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        for math in list(self.document.findall(nodes.math)):
+            parent = math.parent
+            at = parent.index(math)
+            before = parent[at - 1] if at > 0 else None
+            after = parent[at + 1] if at + 1 < len(parent.children) else None
+            head = tail = ""
+            if isinstance(after, nodes.Text):
+                text = str(after)
+                tail = text[:len(text) - len(text.lstrip(NO_LINE_START))]
+            if isinstance(before, nodes.Text):
+                text = str(before)
+                head = text[len(text.rstrip(NO_LINE_END)):]
+            if not head and not tail:
+                continue
+            # By position: a Text node equals any other with the same characters, so remove() and replace(),
+            # which look a child up by value, could change an earlier one.
+            group = nodes.inline(classes=[WITH_MATH])
+            if tail:
+                rest = str(after)[len(tail):]
+                if rest:
+                    parent[at + 1] = nodes.Text(rest)
+                else:
+                    del parent[at + 1]
+            if head:
+                rest = str(before)[:-len(head)]
+                if rest:
+                    parent[at - 1] = nodes.Text(rest)
+                else:
+                    del parent[at - 1]
+                    at -= 1
+                group += nodes.Text(head)
+            parent[at] = group
+            group += math
+            if tail:
+                group += nodes.Text(tail)
+
+
 def setup(app):
     app.connect("doctree-read", translate_toc_captions)
+    app.add_post_transform(KeepPunctuationWithMath)
     app.connect("config-inited", add_template_and_style)
     app.connect("config-inited", translate_theme_options)
     app.connect("html-page-context", add_links)
