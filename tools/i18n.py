@@ -192,8 +192,16 @@ class KeepPunctuationWithMath(SphinxPostTransform):
                 group += nodes.Text(tail)
 
 
+def add_search_splitter(app, pagename, templatename, context, doctree):
+    """The Chinese search page splits a query as the index was split (tools/static/zh-search.js). Added to
+    this page only, before searchtools.js, which then keeps the splitQuery defined here."""
+    if app.builder.name == "html" and pagename == "search" and language_of(app) == "zh_CN":
+        app.add_js_file("zh-search.js")
+
+
 def setup(app):
     app.connect("doctree-read", translate_toc_captions)
+    app.connect("html-page-context", add_search_splitter)
     app.add_post_transform(KeepPunctuationWithMath)
     app.connect("config-inited", add_template_and_style)
     app.connect("config-inited", translate_theme_options)
