@@ -3,6 +3,8 @@
 - The catalogs in locale/zh_CN hold exactly the messages of today's English text (extracted afresh with
   Sphinx's gettext builder), every one translated, none fuzzy or obsolete, and every translation keeps the
   code, math, roles and links of its English message (tools/check_translations.py).
+- No translation uses a variant that locale/zh_CN/glossary.md rules out ("Variants not to use": 博客 for the
+  blog post, 例二, 叶节点, ...), and Chinese quotation marks open with “ and close with ”.
 - The built site (`make book`) has every page in both languages, each linking to the same page in the other,
   Chinese text in every Chinese page, no raw Markdown left by a broken translation, and a Chinese search
   index that splits Chinese words.

@@ -1,7 +1,10 @@
 """The book in two languages: English (the source) and Chinese (translated with Sphinx's gettext i18n).
 
 As a Sphinx extension (``sphinx.local_extensions`` in _config.yml) it puts a link to the same page in the other
-language into every page's header, and gives the header's other labels in the page's language.
+language into every page's header, and gives the header's other labels in the page's language. In the Chinese
+edition it also keeps a full-width punctuation mark on the line of the inline math next to it
+(KeepPunctuationWithMath), and gives the search page a query splitter that cuts a phrase typed without spaces
+into the words of the search index (static/zh-search.js).
 
 As a command it writes the configuration of the Chinese build (used by ``make html``)::
 
@@ -106,7 +109,8 @@ def write_config(language: str, target: Path) -> None:
     sphinx["local_extensions"]["figures_zh"] = str(HERE)
     sphinx["config"]["language"] = language
     # Search: jieba splits Chinese text into words; the glossary's terms are words it should never split
-    # (交叉熵 would otherwise be indexed as 交叉 + 熵, and a search for 交叉熵 would find nothing).
+    # (交叉熵 would otherwise be indexed as 交叉 + 熵, and a search for 交叉熵 would find nothing). In the
+    # browser, static/zh-search.js splits a query into these same indexed words.
     dictionary = target.parent / "search_terms.txt"
     dictionary.parent.mkdir(parents=True, exist_ok=True)
     dictionary.write_text("".join(f"{term} 1000\n" for term in glossary_terms(language)), encoding="utf-8")
