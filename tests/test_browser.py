@@ -299,3 +299,15 @@ def test_chinese_search_finds_a_chinese_word(visit, server):
     results.first.wait_for(timeout=20_000)
     assert results.count() >= 3, "交叉熵 (cross-entropy) should be found on several pages"
     assert visit.errors == [] and visit.outside == []
+
+
+def test_english_search_splits_a_query_as_sphinx_does(visit, server):
+    """The Chinese edition's query splitter (tools/static/zh-search.js) is not on the English search page;
+    a query of two English words finds the pages holding both."""
+    visit.goto(f"{server}/search.html?q=cross entropy")
+    results = visit.page.locator("#search-results ul.search li")
+    results.first.wait_for(timeout=20_000)
+    assert results.count() >= 3
+    assert visit.page.evaluate("splitQuery('cross entropy')") == ["cross", "entropy"]
+    assert not any("zh-search" in url for url in visit.requests)
+    assert visit.errors == [] and visit.outside == []

@@ -3,6 +3,8 @@
 - The catalogs in locale/zh_CN hold exactly the messages of today's English text (extracted afresh with
   Sphinx's gettext builder), every one translated, none fuzzy or obsolete, and every translation keeps the
   code, math, roles and links of its English message (tools/check_translations.py).
+- No translation uses a variant that locale/zh_CN/glossary.md rules out ("Variants not to use": 博客 for the
+  blog post, 例二, 叶节点, ...), and Chinese quotation marks open with “ and close with ”.
 - The built site (`make book`) has every page in both languages, each linking to the same page in the other,
   Chinese text in every Chinese page, no raw Markdown left by a broken translation, and a Chinese search
   index that splits Chinese words.
@@ -202,3 +204,91 @@ def test_docstring_roles_are_written_as_myst_roles_in_a_translation():
     assert problems_of(msgid, "返回一个新的 {py:class}`Tensor`，其中每个元素为 {math}`e^x`。") == []
     assert any("MyST role" in p for p in problems_of(msgid, "返回一个新的 :class:`Tensor`，每个元素为 {math}`e^x`。"))
     assert problems_of(msgid, "返回一个新的 {py:class}`Module`，其中每个元素为 {math}`e^x`。") != []
+
+
+# ---- the glossary's terms -----------------------------------------------------------------------------
+
+GLOSSARY = ROOT / "locale" / "zh_CN" / "glossary.md"
+CATALOG_DIR = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
+
+
+def forbidden_variants() -> dict[str, tuple[str, list[str]]]:
+    """The glossary's section "Variants not to use": each variant, with what to write instead and the phrases
+    it may be part of."""
+    text = GLOSSARY.read_text(encoding="utf-8")
+    section = text[text.index("## Variants not to use"):]
+    variants = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 3 or set(cells[0]) <= set("-: ") or not CJK.search(cells[0]):
+            continue
+        variants[cells[0]] = (cells[1], [phrase.strip() for phrase in cells[2].split(",") if phrase.strip()])
+    return variants
+
+
+def translations():
+    """(catalog, English message, translation) for every translated message of every catalog."""
+    from babel.messages.pofile import read_po
+
+    for po in sorted(CATALOG_DIR.rglob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                if message.id and isinstance(message.string, str) and message.string:
+                    yield po.relative_to(ROOT).as_posix(), str(message.id), message.string
+
+
+def variants_in(text: str, variants: dict[str, tuple[str, list[str]]]) -> list[str]:
+    found = []
+    for variant, (_, allowed) in variants.items():
+        rest = text
+        for phrase in allowed:
+            rest = rest.replace(phrase, " ")
+        if variant in rest:
+            found.append(variant)
+    return found
+
+
+def quote_problems(text: str) -> list[str]:
+    """Chinese quotation marks out of order, or an ASCII " in the prose (outside code, math and links), which
+    Sphinx's smart quotes may turn into a closing ” where a quote opens."""
+    from check_translations import literal_parts
+
+    _, prose = literal_parts(text)
+    found = ['ASCII " (write “…”)'] if '"' in prose else []
+    open_quote = False
+    for mark in re.findall("[“”]", prose):
+        if (mark == "“") == open_quote:
+            found.append("” opens a quote" if mark == "”" else "“ inside an open quote (no ” before it)")
+        open_quote = mark == "“"
+    if open_quote:
+        found.append("“ never closed")
+    return found
+
+
+def test_glossary_lists_the_variants_not_to_use():
+    variants = forbidden_variants()
+    for variant in ("博客", "例一", "例二", "叶节点", "反向计算", "词表", "标志设置", "微批"):
+        assert variant in variants, f"{variant} is not in the glossary's 'Variants not to use'"
+    assert variants_in("每个微批次的损失", variants) == []
+    assert variants_in("每个微批的损失", variants) == ["微批"]
+    assert variants_in("Hugging Face 博客，2024 年", variants) == []
+    assert variants_in("原博客的例二", variants) == ["博客", "例二"]
+
+
+def test_quote_check_catches_a_quote_opened_with_a_closing_mark():
+    assert quote_problems("它叫“softmax”，见 `\"sum\"`。") == []
+    assert quote_problems("PyTorch 贡献者。”CPU threading“，2.13") != []
+    assert quote_problems("PyTorch 贡献者。\"CPU threading\"，2.13") != []
+
+
+def test_catalogs_use_the_glossary_terms_and_chinese_quotes():
+    """No translation uses a variant the glossary rules out, and every quotation mark is a Chinese one, in
+    order. Each problem names the catalog and the English message."""
+    variants = forbidden_variants()
+    problems = []
+    for po, msgid, msgstr in translations():
+        for variant in variants_in(msgstr, variants):
+            problems.append(f"{po}: {msgid[:60]!r}: {variant} (the glossary: {variants[variant][0]})")
+        if CJK.search(msgstr):
+            problems += [f"{po}: {msgid[:60]!r}: {p}" for p in quote_problems(msgstr)]
+    assert problems == [], f"{len(problems)} translation(s) against the glossary:\n" + "\n".join(problems)

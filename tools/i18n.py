@@ -1,7 +1,10 @@
 """The book in two languages: English (the source) and Chinese (translated with Sphinx's gettext i18n).
 
 As a Sphinx extension (``sphinx.local_extensions`` in _config.yml) it puts a link to the same page in the other
-language into every page's header, and gives the header's other labels in the page's language.
+language into every page's header, and gives the header's other labels in the page's language. In the Chinese
+edition it also keeps a full-width punctuation mark on the line of the inline math next to it
+(KeepPunctuationWithMath), and gives the search page a query splitter that cuts a phrase typed without spaces
+into the words of the search index (static/zh-search.js).
 
 As a command it writes the configuration of the Chinese build (used by ``make html``)::
 
@@ -15,6 +18,9 @@ Translations live in ``locale/zh_CN/LC_MESSAGES/<page>.po`` (README, "The Chines
 import re
 import sys
 from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from book_downloads import add_header_item
 
@@ -44,6 +50,14 @@ LABELS = {
         "search": "在本书中搜索……",
     },
 }
+
+
+# Full-width punctuation that may not start a line, and that which may not end one. A browser may break a line
+# on either side of typeset inline math (an inline box, to the line breaker like a picture), so a "：" after
+# $x$ could start the next line: KeepPunctuationWithMath puts such marks and the math into one unbreakable span.
+NO_LINE_START = "：，。；、）！？”’》」』"
+NO_LINE_END = "（“‘《「『"
+WITH_MATH = "math-with-punctuation"
 
 
 def language_of(app) -> str:
@@ -95,7 +109,8 @@ def write_config(language: str, target: Path) -> None:
     sphinx["local_extensions"]["figures_zh"] = str(HERE)
     sphinx["config"]["language"] = language
     # Search: jieba splits Chinese text into words; the glossary's terms are words it should never split
-    # (交叉熵 would otherwise be indexed as 交叉 + 熵, and a search for 交叉熵 would find nothing).
+    # (交叉熵 would otherwise be indexed as 交叉 + 熵, and a search for 交叉熵 would find nothing). In the
+    # browser, static/zh-search.js splits a query into these same indexed words.
     dictionary = target.parent / "search_terms.txt"
     dictionary.parent.mkdir(parents=True, exist_ok=True)
     dictionary.write_text("".join(f"{term} 1000\n" for term in glossary_terms(language)), encoding="utf-8")
@@ -135,8 +150,63 @@ def translate_toc_captions(app, doctree):
             toctree["caption"] = catalog.gettext(toctree["caption"])
 
 
+class KeepPunctuationWithMath(SphinxPostTransform):
+    """Inline math and the full-width punctuation right after it (or an opening mark right before it) in one
+    <span class="math-with-punctuation"> (white-space: nowrap, i18n.css), so that no line starts with the
+    "：" after an equation. English text is untouched (it has no full-width punctuation)."""
+
+    default_priority = 900
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        for math in list(self.document.findall(nodes.math)):
+            parent = math.parent
+            at = parent.index(math)
+            before = parent[at - 1] if at > 0 else None
+            after = parent[at + 1] if at + 1 < len(parent.children) else None
+            head = tail = ""
+            if isinstance(after, nodes.Text):
+                text = str(after)
+                tail = text[:len(text) - len(text.lstrip(NO_LINE_START))]
+            if isinstance(before, nodes.Text):
+                text = str(before)
+                head = text[len(text.rstrip(NO_LINE_END)):]
+            if not head and not tail:
+                continue
+            # By position: a Text node equals any other with the same characters, so remove() and replace(),
+            # which look a child up by value, could change an earlier one.
+            group = nodes.inline(classes=[WITH_MATH])
+            if tail:
+                rest = str(after)[len(tail):]
+                if rest:
+                    parent[at + 1] = nodes.Text(rest)
+                else:
+                    del parent[at + 1]
+            if head:
+                rest = str(before)[:-len(head)]
+                if rest:
+                    parent[at - 1] = nodes.Text(rest)
+                else:
+                    del parent[at - 1]
+                    at -= 1
+                group += nodes.Text(head)
+            parent[at] = group
+            group += math
+            if tail:
+                group += nodes.Text(tail)
+
+
+def add_search_splitter(app, pagename, templatename, context, doctree):
+    """The Chinese search page splits a query as the index was split (tools/static/zh-search.js). Added to
+    this page only, before searchtools.js, which then keeps the splitQuery defined here."""
+    if app.builder.name == "html" and pagename == "search" and language_of(app) == "zh_CN":
+        app.add_js_file("zh-search.js")
+
+
 def setup(app):
     app.connect("doctree-read", translate_toc_captions)
+    app.connect("html-page-context", add_search_splitter)
+    app.add_post_transform(KeepPunctuationWithMath)
     app.connect("config-inited", add_template_and_style)
     app.connect("config-inited", translate_theme_options)
     app.connect("html-page-context", add_links)
