@@ -7,13 +7,14 @@ the softmax it had to compute anyway, and the backward is one line of
 algebra:
 
 .. math::
-    \\frac{\\partial\\, \\mathrm{ce}}{\\partial z} = \\mathrm{softmax}(z) - y
+    \\frac{\\partial \\ell}{\\partial z} = \\operatorname{softmax}(z) - e_y
 
-The arithmetic follows TensorFlow's kernels step for step (shift by the row
-maximum, ``log(sum(exp)) - shifted[label]``, ``exp / sum - onehot``), so each
-value is rounded as TensorFlow rounds it. (A row's ``sum(exp)`` may still
-differ from TensorFlow's in the last bit: NumPy and Eigen add the terms in
-different orders.)
+The arithmetic takes the steps of TensorFlow's kernel
+(``SparseXentEigenImpl`` in ``tensorflow/core/kernels/sparse_xent_op.h``,
+TensorFlow 2.15.1): shift by the row maximum, ``log(sum(exp)) -
+shifted[label]``, ``exp / sum - onehot``. The last bits may still differ,
+because TensorFlow's ``exp`` and sums are Eigen's and these are NumPy's:
+chapter 10 of the book counts the entries that differ.
 
 At a real vocabulary size this is the most expensive step of training, so the
 sparse primitive is written for speed and memory:
@@ -35,8 +36,8 @@ sparse primitive is written for speed and memory:
   first touch costs a page fault each). A buffer that anything still
   references, such as a ``.grad`` the user keeps, is never reused.
 
-Each element still goes through the same operations as in TensorFlow, so
-neither the blocking nor the threads change a bit of the results.
+Each element goes through the same operations whatever the blocks and the
+threads, so neither changes a bit of the results.
 
 The number of threads is the number of CPUs this process may run on, or the
 environment variable ``MINIGRAD_NUM_THREADS``; :func:`set_num_threads`
