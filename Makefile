@@ -73,7 +73,7 @@ help:
 	@echo "make test       build with warnings as errors, then pytest tests/ and every notebook (nbval)"
 	@echo "make pdf        the whole book as one PDF, _build/pdf/book.pdf (headless Chromium); the site links it"
 	@echo "make test-pdf   make pdf, then check it: pages, embedded fonts, typeset math, chapters, figures"
-	@echo "make test-compare  install the 'compare' extra (PyTorch CPU), pytest tests/compare against it"
+	@echo "make test-compare  install the 'compare' extra (PyTorch CPU, Keras, JAX), pytest tests/compare against it"
 	@echo "make test-portable  nbval on every notebook as on older CPUs (NumPy dispatch + OpenBLAS kernel)"
 	@echo "make lab        JupyterLab on 127.0.0.1 with book/ as its root"
 	@echo "make test-lab   open every chapter in make lab (headless Chromium): no raw MyST, listings shown"
@@ -81,7 +81,8 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (NOTEBOOKS=\"book/x.ipynb ...\" for a subset)"
 	@echo "make bench      run benchmarks/sequence_loss.py"
 	@echo "make translations  after changing the English text: update locale/zh_CN's catalogs, list what to translate"
-	@echo "make lock       pin every package of requirements.txt in constraints.txt, for every supported Python (uv)"
+	@echo "make lock       pin every package of requirements.txt in constraints.txt, and with the 'compare' extra in"
+	@echo "                constraints-compare.txt, for every supported Python (uv)"
 	@echo "make clean      remove _build"
 	@echo "Every target uses the python3 on PATH for a new .venv; PYTHON=python3.12 (say) names another."
 
@@ -116,6 +117,9 @@ setup: $(STAMP)
 # must differ between Pythons or platforms. A pin already in constraints.txt is kept while it still fits, so
 # only what must change changes; delete constraints.txt first to move every package to its newest release.
 # uv runs from a temporary venv: it is needed for this target only.
+# Then the same for `make test-compare`'s install (requirements.txt and minigrad's `compare` extra: PyTorch,
+# Keras, JAX) into constraints-compare.txt, resolved with constraints.txt as constraints, so that every package
+# both files pin has the same version in both.
 UV_VERSION  := 0.13.9
 LOCK_VENV   := _build/lock-venv
 LOWEST_PYTHON = $(shell sed -n 's/^requires-python = ">=\([0-9.]*\).*/\1/p' pyproject.toml)
@@ -131,8 +135,18 @@ lock:
 	  echo "# and every platform: written by 'make lock' (uv $(UV_VERSION), --universal); do not edit by hand."; \
 	  grep -v '^#' constraints.txt.new; \
 	} > constraints.txt
-	rm -rf $(LOCK_VENV) constraints.txt.new
-	@echo "Wrote constraints.txt ($$(grep -vc '^#' constraints.txt) pins)."
+	if [ -f constraints-compare.txt ]; then cp constraints-compare.txt constraints-compare.txt.new; \
+	else rm -f constraints-compare.txt.new; fi
+	$(LOCK_VENV)/bin/uv pip compile requirements.txt pyproject.toml --extra compare --constraint constraints.txt \
+	  --universal --python-version $(LOWEST_PYTHON) \
+	  --no-emit-package minigrad --no-annotate --no-header --quiet --output-file constraints-compare.txt.new
+	{ echo "# Every package that 'make test-compare' installs (requirements.txt and minigrad's 'compare' extra), on every"; \
+	  echo "# Python from $(LOWEST_PYTHON) and every platform, at constraints.txt's version where both pin one: written by"; \
+	  echo "# 'make lock' (uv $(UV_VERSION), --universal); do not edit by hand."; \
+	  grep -v '^#' constraints-compare.txt.new; \
+	} > constraints-compare.txt
+	rm -rf $(LOCK_VENV) constraints.txt.new constraints-compare.txt.new
+	@echo "Wrote constraints.txt ($$(grep -vc '^#' constraints.txt) pins) and constraints-compare.txt ($$(grep -vc '^#' constraints-compare.txt) pins)."
 
 # The HTML of both editions, built with warnings as errors (both `make book` and `make test` build it this
 # way): English into $(HTML) and, at the same time on another core, Chinese (the same sources, translated by
@@ -197,14 +211,16 @@ test-pdf: pdf
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
-# PyTorch is a test-only dependency (the `compare` extra): only this target installs and needs it.
+# PyTorch, Keras and JAX are test-only dependencies (the `compare` extra): only this target installs and needs
+# them, every package pinned by constraints-compare.txt (written by `make lock`).
 COMPARE_STAMP := $(VENV)/.stamp-compare
 
-$(COMPARE_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[compare]' -c constraints.txt
+$(COMPARE_STAMP): $(STAMP) pyproject.toml constraints-compare.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[compare]' -c constraints-compare.txt
 	touch $@
 
-# minigrad against PyTorch (CPU): values and gradients on edge values, every dtype and axis spelling.
+# minigrad against PyTorch (CPU): values and gradients on edge values, every dtype and axis spelling; and the
+# book's programs (PyTorch, Keras on JAX, JAX), each run with a time limit and compared with its recorded output.
 test-compare: $(COMPARE_STAMP)
 	status=0; $(BIN)/pytest tests/compare || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
