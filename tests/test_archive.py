@@ -24,7 +24,7 @@ from conftest import BOOK, HTML, ROOT, toc_entries
 ARCHIVE = HTML / "_downloads" / "sequence-loss-book.zip"
 FOLDER = "sequence-loss-book"
 MUST_HAVE = ["README.md", "LICENSE", "LICENSE-BOOK", "Makefile", "requirements.txt", "constraints.txt",
-             "pyproject.toml", "_config.yml", "_toc.yml", "minigrad/__init__.py", "minigrad/losses.py",
+             "constraints-compare.txt", "pyproject.toml", "_config.yml", "_toc.yml", "minigrad/__init__.py", "minigrad/losses.py",
              "tools/book_downloads.py", "tests/conftest.py"]
 CHAPTER_1 = "book/01_what_sequence_loss_computes.ipynb"
 

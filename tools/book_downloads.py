@@ -22,7 +22,7 @@ PDF_SOURCE = "_build/pdf/book.pdf"
 ARCHIVE_FOLDER = "sequence-loss-book"
 # What a reader needs to run the notebooks (make lab) and to rebuild and test the book (make book, make test).
 ARCHIVE_FILES = ["README.md", "LICENSE", "LICENSE-BOOK", "Makefile", "requirements.txt", "constraints.txt",
-                 "pyproject.toml", "_config.yml", "_toc.yml", ".gitignore"]
+                 "constraints-compare.txt", "pyproject.toml", "_config.yml", "_toc.yml", ".gitignore"]
 ARCHIVE_FOLDERS = ["book", "locale", "minigrad", "tests", "benchmarks", "tools"]
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".hypothesis"}
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
