@@ -116,7 +116,8 @@ class Recipe(NamedTuple):
 
 
 # DDP's gradient is the mean over the ranks of the gradients summed over
-# the micro-steps, so a loss c * s gives each token the weight c * W / P.
+# the micro-steps, so a loss gamma * s gives each token the weight
+# gamma * W / P.
 RECIPES = {
     # P undoes DDP's mean over the ranks; W is the same on every rank.
     "right: s * P / W": Recipe(
