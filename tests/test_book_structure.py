@@ -127,3 +127,31 @@ def test_no_memory_addresses_in_outputs(path):
         for text in output_texts(cell):
             m = MEMORY_ADDRESS.search(text)
             assert m is None, f"cell {i} prints a memory address ({m.group(0)}): outputs must be reproducible"
+
+
+def page_texts():
+    """(page, markdown text) of every page of the book: the notebooks' markdown cells and the .md pages."""
+    for path in NOTEBOOKS:
+        yield path.name, "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    for path in sorted(BOOK.glob("*.md")):
+        yield path.name, path.read_text(encoding="utf-8")
+
+
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|```\{math\}(.+?)```", re.S)
+WORDS_IN_MATH = re.compile(r"\\(?:text|textrm|textit|mbox)\s*\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
+
+
+@pytest.mark.parametrize("page, text", list(page_texts()), ids=[p for p, _ in page_texts()])
+def test_display_math_has_no_words(page, text):
+    # The Chinese edition copies a display equation unchanged, so an English word inside one (\text{for every})
+    # would stand in the middle of a Chinese derivation: words belong in the sentence around the equation.
+    found = [w for m in DISPLAY_MATH.finditer(text) for w in WORDS_IN_MATH.findall(m.group(1) or m.group(2))]
+    assert not found, f"{page}: words inside display math: {found}"
+
+
+@pytest.mark.parametrize("page, text", list(page_texts()), ids=[p for p, _ in page_texts()])
+def test_cross_entropy_is_written_ell_in_math(page, text):
+    # One symbol, one meaning (the notation page): the cross-entropy of a position is \ell; `ce` is a name in code.
+    maths = re.findall(r"\$\$.+?\$\$|\$[^$\n]+\$", text, re.S)
+    found = [m for m in maths if re.search(r"\\(?:mathrm|text|operatorname)\{ce\}", m)]
+    assert not found, f"{page}: the cross-entropy written ce in math (the notation page writes it \\ell): {found[:3]}"
