@@ -514,7 +514,7 @@ class LSTMCell(RNNCell):
 def unroll(
     cell: Callable[..., Any], inputs: Tensor, h0: Any, mask: Any = None
 ) -> tuple[Tensor, Any]:
-    """Run ``cell`` over time: ``h_t = cell(inputs[:, t], h_{t-1})``.
+    """Run ``cell`` over time: ``state = cell(inputs[:, t], state)``.
 
     Parameters
     ----------
@@ -586,7 +586,7 @@ def sequence_mask(
 
     Parameters
     ----------
-    lengths : array_like of int, any shape ``S``
+    lengths : array_like of int, any shape
         Sequence lengths, each at least 0.
     maxlen : int, optional
         Size of the last axis; ``max(lengths)`` (0 when ``lengths`` is
@@ -598,7 +598,7 @@ def sequence_mask(
 
     Returns
     -------
-    numpy.ndarray, ``S + (maxlen,)``
+    numpy.ndarray, of shape ``lengths.shape + (maxlen,)``
 
     Examples
     --------
