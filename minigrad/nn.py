@@ -341,7 +341,8 @@ class RNNCell(Module):
 
 class GRUCell(RNNCell):
     """One step of a gated recurrent unit (Cho et al., 2014), with PyTorch's
-    equations.
+    equations, in the letters of PyTorch 2.13's ``torch.nn.GRUCell`` page
+    (not the book's notation).
 
     .. math::
 
@@ -396,7 +397,8 @@ class GRUCell(RNNCell):
 
 class LSTMCell(RNNCell):
     """One step of a long short-term memory (Hochreiter & Schmidhuber, 1997),
-    with PyTorch's equations.
+    with PyTorch's equations, in the letters of PyTorch 2.13's
+    ``torch.nn.LSTMCell`` page (not the book's notation).
 
     .. math::
 

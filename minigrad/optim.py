@@ -161,12 +161,14 @@ class Optimizer:
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (heavy-ball) momentum, as
-    PyTorch's ``optim.SGD``.
+    PyTorch's ``optim.SGD``. The letters are those of PyTorch 2.13's
+    ``torch.optim.SGD`` page (not the book's notation), with the learning
+    rate written as its argument ``lr``:
 
     .. math::
 
         b_t = \\mu\\, b_{t-1} + g_t \\quad (b_1 = g_1), \\qquad
-        \\theta_t = \\theta_{t-1} - \\eta\\, b_t
+        \\theta_t = \\theta_{t-1} - \\mathrm{lr}\\, b_t
 
     With ``momentum=0`` this is plain ``theta -= lr * grad``.
 
@@ -174,7 +176,7 @@ class SGD(Optimizer):
     ----------
     params : iterable of Tensor
     lr : float
-        Learning rate ``eta``.
+        Learning rate.
     momentum : float
         ``mu`` in ``[0, 1)``.
     """
@@ -210,7 +212,10 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015, Algorithm 1), as PyTorch's ``optim.Adam``
-    without weight decay.
+    without weight decay. The letters are those of PyTorch 2.13's
+    ``torch.optim.Adam`` page (not the book's notation), with the learning
+    rate and the small constant written as their arguments ``lr`` and
+    ``eps``.
 
     For each parameter, at step ``t = 1, 2, ...``:
 
@@ -221,7 +226,7 @@ class Adam(Optimizer):
         \\hat m_t &= m_t / (1 - \\beta_1^t), \\qquad
             \\hat v_t = v_t / (1 - \\beta_2^t) \\\\
         \\theta_t &= \\theta_{t-1}
-            - \\eta\\, \\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)
+            - \\mathrm{lr}\\, \\hat m_t / (\\sqrt{\\hat v_t} + \\mathrm{eps})
 
     with ``m_0 = v_0 = 0``. ``t`` counts the steps in which that parameter
     had a gradient (``steps[i]``), as in PyTorch: a parameter first updated
@@ -231,12 +236,12 @@ class Adam(Optimizer):
     ----------
     params : iterable of Tensor
     lr : float
-        Step size ``eta``.
+        Step size.
     betas : (float, float)
         Decay rates ``beta_1, beta_2`` of the moment estimates, each in
         ``[0, 1)``.
     eps : float
-        Added to the denominator, >= 0.
+        The small constant added to the denominator, >= 0.
     """
 
     def __init__(
@@ -361,7 +366,8 @@ class _Schedule:
 
 class StepLR(_Schedule):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs, as
-    PyTorch's ``StepLR``.
+    PyTorch's ``StepLR``. ``gamma`` is the name of PyTorch's argument, not
+    the book's symbol.
 
     After epoch ``e`` (counted by ``step()``),
     ``lr = base_lr * gamma ** (e // step_size)``.
