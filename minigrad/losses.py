@@ -15,8 +15,8 @@ at ab st sb            shape       value
 0  0  1  1             ``[]``      ``sum(ce*w) / count_nonzero(w)``
 1  0  0  0             ``[B]``     ``sum_t(ce*w) / sum_t(w)``
 0  1  0  0             ``[T]``     ``sum_b(ce*w) / sum_b(w)``
-0  0  1  0             ``[B]``     ``sum_t(ce*w) / nnz_t(w)``
-0  0  0  1             ``[T]``     ``sum_b(ce*w) / nnz_b(w)``
+0  0  1  0             ``[B]``     ``sum_t(ce*w) / nnz_b(w)``
+0  0  0  1             ``[T]``     ``sum_b(ce*w) / nnz_t(w)``
 0  0  0  0             ``[B, T]``  ``ce*w``
 =====================  ==========  ==================================
 
@@ -128,7 +128,7 @@ def sequence_loss(
     -------
     Tensor
         Shape ``[]``, ``[batch]``, ``[time]`` or ``[batch, time]`` depending
-        on the flags (see the table in :mod:`minigrad.losses`), dtype of
+        on the flags (see the table in :mod:`minigrad.functional`), dtype of
         ``logits``. A zero denominator gives 0 (divide-no-NaN).
 
     Raises
