@@ -4,6 +4,7 @@ These read files only; nbval (in `make test`) re-executes the notebooks and comp
 """
 
 import re
+import warnings
 
 import nbformat
 import pytest
@@ -141,7 +142,10 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|```\{math\}(.+?)```", re.S)
 WORDS_IN_MATH = re.compile(r"\\(?:text|textrm|textit|mbox)\s*\{([^{}]*[A-Za-z]{2,}[^{}]*)\}")
 
 
-@pytest.mark.parametrize("page, text", list(page_texts()), ids=[p for p, _ in page_texts()])
+PAGES = list(page_texts())
+
+
+@pytest.mark.parametrize("page, text", PAGES, ids=[page for page, _ in PAGES])
 def test_display_math_has_no_words(page, text):
     # The Chinese edition copies a display equation unchanged, so an English word inside one (\text{for every})
     # would stand in the middle of a Chinese derivation: words belong in the sentence around the equation.
@@ -149,7 +153,7 @@ def test_display_math_has_no_words(page, text):
     assert not found, f"{page}: words inside display math: {found}"
 
 
-@pytest.mark.parametrize("page, text", list(page_texts()), ids=[p for p, _ in page_texts()])
+@pytest.mark.parametrize("page, text", PAGES, ids=[page for page, _ in PAGES])
 def test_cross_entropy_is_written_ell_in_math(page, text):
     # One symbol, one meaning (the notation page): the cross-entropy of a position is \ell; `ce` is a name in code.
     maths = re.findall(r"\$\$.+?\$\$|\$[^$\n]+\$", text, re.S)
@@ -161,8 +165,6 @@ def test_cross_entropy_is_written_ell_in_math(page, text):
 def test_code_cells_compile_without_warnings(path):
     # An invalid escape such as "$\ell$" in a plain string is silent on Python 3.11 but a SyntaxWarning on
     # stderr from 3.12 on, which changes the cell's output there: nbval would fail on a newer Python only.
-    import warnings
-
     for number, cell in enumerate(read(path).cells):
         if cell.cell_type != "code":
             continue

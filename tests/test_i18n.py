@@ -208,22 +208,16 @@ def test_docstring_roles_are_written_as_myst_roles_in_a_translation():
 
 # ---- the glossary's terms -----------------------------------------------------------------------------
 
-GLOSSARY = ROOT / "locale" / "zh_CN" / "glossary.md"
 CATALOG_DIR = ROOT / "locale" / "zh_CN" / "LC_MESSAGES"
 
 
 def forbidden_variants() -> dict[str, tuple[str, list[str]]]:
     """The glossary's section "Variants not to use": each variant, with what to write instead and the phrases
     it may be part of."""
-    text = GLOSSARY.read_text(encoding="utf-8")
-    section = text[text.index("## Variants not to use"):]
-    variants = {}
-    for line in section.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if not line.startswith("|") or len(cells) < 3 or set(cells[0]) <= set("-: ") or not CJK.search(cells[0]):
-            continue
-        variants[cells[0]] = (cells[1], [phrase.strip() for phrase in cells[2].split(",") if phrase.strip()])
-    return variants
+    from i18n import glossary_rows
+
+    return {cells[0]: (cells[1], [phrase.strip() for phrase in cells[2].split(",") if phrase.strip()])
+            for cells in glossary_rows("zh_CN", "Variants not to use")}
 
 
 def translations():

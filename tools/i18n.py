@@ -83,15 +83,23 @@ def add_links(app, pagename, templatename, context, doctree):
     context["book_labels"] = LABELS[here]
 
 
+def glossary_rows(language: str, section: str) -> list[list[str]]:
+    """The rows of the table under ``## <section>`` in locale/<language>/glossary.md, each a list of its cells
+    (the header and the separator line left out)."""
+    text = (ROOT / "locale" / language / "glossary.md").read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in body.splitlines() if line.startswith("|")]
+    return [cells for cells in rows[2:] if len(cells) >= 2]
+
+
 def glossary_terms(language: str) -> list[str]:
-    """The Chinese terms of locale/<language>/glossary.md (second column of its table), one word each."""
+    """The Chinese terms of the glossary's "Terms" table (its second column), one word each."""
     terms = set()
-    for line in (ROOT / "locale" / language / "glossary.md").read_text(encoding="utf-8").splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) >= 2 and line.startswith("|") and not set(cells[1]) <= set("-: "):
-            for term in re.split(r"[/（）()、，,；;\s]+", cells[1]):
-                if re.search(r"[\u3400-\u9fff]", term) and len(term) > 1:
-                    terms.add(term)
+    for cells in glossary_rows(language, "Terms"):
+        for term in re.split(r"[/（）()、，,；;\s]+", cells[1]):
+            if re.search(r"[\u3400-\u9fff]", term) and len(term) > 1:
+                terms.add(term)
     return sorted(terms)
 
 
